@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+
+	"github.com/ucw-asio/ucw-asio/workqueue"
+)
+
+// Executor runs tasks in the background. Run must not wait for other tasks
+// to finish: a queue's task may block in a system call for as long as its
+// descriptor makes it.
+type Executor interface {
+	Run(task func())
+}
+
+// Handles ties Go queues to the caller's QueueHeader: Save returns a key
+// that may be stored in C memory, Restore returns what was saved under a
+// key (nil for an unknown key), Unref forgets a key.
+// github.com/mattn/go-pointer has exactly this shape.
+type Handles interface {
+	Save(v any) unsafe.Pointer
+	Restore(key unsafe.Pointer) any
+	Unref(key unsafe.Pointer)
+}
+
+// Options configures an Engine.
+type Options struct {
+	// Handles keeps the Go queue of each initialised QueueHeader. Required.
+	Handles Handles
+	// Executor runs the queues' background tasks (default: a workqueue.Pool).
+	Executor Executor
+	// Fatal reports a misuse or a failed write-back and must not return
+	// (default: print the error on stderr and exit with status 1). It is
+	// called in the caller's goroutine, inside the call that found the error.
+	Fatal func(err error)
+	// Syscalls performs the I/O (default: read(2) and write(2)).
+	Syscalls Syscalls
+}
+
+// Syscalls performs one read(2) or write(2); tests replace it to inject
+// faults. The results are those of golang.org/x/sys/unix.
+type Syscalls interface {
+	Read(fd int, p []byte) (int, error)
+	Write(fd int, p []byte) (int, error)
+}
+
+// Engine holds what the queues of one process share: the executor, the
+// registry of requests and the way to report errors.
+type Engine struct {
+	handles  Handles
+	exec     Executor
+	fatalFn  func(error)
+	sys      Syscalls
+	requests sync.Map // *RequestHeader (as unsafe.Pointer) -> *request
+}
+
+// New returns an Engine configured by opts.
+func New(opts Options) *Engine {
+	if opts.Handles == nil {
+		panic("engine.New: Options.Handles is required")
+	}
+	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls}
+	if e.exec == nil {
+		e.exec = workqueue.New(0)
+	}
+	if e.fatalFn == nil {
+		e.fatalFn = func(err error) {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	if e.sys == nil {
+		e.sys = unixSyscalls{}
+	}
+	return e
+}
+
+// fatal reports err; it never returns.
+func (e *Engine) fatal(err error) {
+	e.fatalFn(err)
+	panic("engine: Options.Fatal returned after: " + err.Error())
+}
+
+// misuse reports a mistake of the caller in function fn; it never returns.
+func (e *Engine) misuse(fn, format string, args ...any) {
+	e.fatal(&Misuse{Func: fn, What: fmt.Sprintf(format, args...)})
+}
+
+// Init initialises the caller's queue pub and returns its Go queue.
+// Everything in pub but BufferSize and MaxWritebacks may be garbage.
+func (e *Engine) Init(pub *QueueHeader) *Queue {
+	const fn = "asio_init_queue"
+	if pub == nil {
+		e.misuse(fn, "NULL queue")
+	}
+	if pub.BufferSize == 0 {
+		e.misuse(fn, "buffer_size is 0: set it to the size of the requests' buffers before asio_init_queue")
+	}
+	q := &Queue{eng: e, pub: pub, wake: make(chan struct{}, 1)}
+	q.publish()
+	pub.UseCount = 0
+	pub.Magic = QueueMagic
+	pub.Handle = e.handles.Save(q)
+	return q
+}
+
+// Queue returns the Go queue of pub, which Init must have initialised;
+// fn names the C function for the report if it was not.
+func (e *Engine) Queue(fn string, pub *QueueHeader) *Queue {
+	if pub == nil {
+		e.misuse(fn, "NULL queue")
+	}
+	if pub.Magic == QueueMagic {
+		if q, ok := e.handles.Restore(pub.Handle).(*Queue); ok && q.pub == pub {
+			return q
+		}
+	}
+	e.misuse(fn, "queue %p is not initialised (asio_init_queue was not called on it, or asio_cleanup_queue was)", pub)
+	return nil
+}
+
+// request returns the engine's request behind hdr; fn names the C function
+// for the report if hdr is not a request that Get returned.
+func (e *Engine) request(fn string, hdr *RequestHeader) *request {
+	if hdr == nil {
+		e.misuse(fn, "NULL request")
+	}
+	v, ok := e.requests.Load(unsafe.Pointer(hdr))
+	if !ok {
+		e.misuse(fn, "%p is not a request returned by asio_get (or its queue was cleaned up)", hdr)
+	}
+	return v.(*request)
+}
+
+// Submit submits the request hdr (asio_submit).
+func (e *Engine) Submit(hdr *RequestHeader) {
+	r := e.request("asio_submit", hdr)
+	r.q.submit(r)
+}
+
+// Put returns the request hdr for recycling (asio_put).
+func (e *Engine) Put(hdr *RequestHeader) {
+	r := e.request("asio_put", hdr)
+	r.q.put(r)
+}

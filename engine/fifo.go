@@ -1,0 +1,35 @@
+package engine
+
+// fifo is a first-in first-out ring of requests. It grows as needed and
+// reuses its memory, so steady use allocates nothing.
+type fifo struct {
+	buf  []*request
+	head int // index of the oldest element
+	n    int // number of elements
+}
+
+func (f *fifo) len() int { return f.n }
+
+func (f *fifo) push(r *request) {
+	if f.n == len(f.buf) {
+		grown := make([]*request, max(8, 2*len(f.buf)))
+		for i := range f.n {
+			grown[i] = f.buf[(f.head+i)%len(f.buf)]
+		}
+		f.buf, f.head = grown, 0
+	}
+	f.buf[(f.head+f.n)%len(f.buf)] = r
+	f.n++
+}
+
+// pop removes and returns the oldest element, or nil if there is none.
+func (f *fifo) pop() *request {
+	if f.n == 0 {
+		return nil
+	}
+	r := f.buf[f.head]
+	f.buf[f.head] = nil
+	f.head = (f.head + 1) % len(f.buf)
+	f.n--
+	return r
+}

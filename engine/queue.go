@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Queue is the Go side of one struct asio_queue.
+//
+// Its calls come from one thread at a time (the C contract); the fields
+// above mu belong to that thread. The fields below mu are shared with the
+// queue's background task.
+type Queue struct {
+	eng *Engine
+	pub *QueueHeader
+
+	// The caller's: the truth behind the public counters, which the engine
+	// writes but never reads back (the caller could have changed them).
+	allocated int        // requests given out by Get and not recycled
+	running   int        // submitted requests not yet collected
+	runningWB int        // how many of them are write-backs
+	idle      []*request // recycled requests, the most recent last
+	collected fifo       // finished reads and writes collected, not yet returned by Wait
+
+	mu        sync.Mutex
+	pending   fifo          // submitted, not started, oldest first
+	finished  fifo          // executed, not collected, oldest first
+	executing bool          // one of the queue's requests is being executed
+	scheduled bool          // a drain task is scheduled or running
+	waiting   bool          // the caller is (about to be) parked on wake
+	wake      chan struct{} // capacity 1: a token for the parked caller
+}
+
+// request is the Go side of one struct asio_request.
+type request struct {
+	q     *Queue
+	hdr   *RequestHeader // the caller-visible struct, in m
+	m     mapping
+	own   unsafe.Pointer // the request's own buffer, in m
+	size  int            // bytes in the own buffer
+	state reqState       // the caller's view; changed only in the caller's calls
+
+	// Snapshot taken at submit: what the executor does.
+	op  Op
+	fd  int
+	buf unsafe.Pointer
+	n   int
+
+	// Result, written by the executor before the request is finished.
+	status int
+	errno  int
+}
+
+type reqState uint8
+
+const (
+	stateIdle      reqState = iota // on the idle list
+	stateAllocated                 // the caller's: got, or returned by Wait
+	stateSubmitted                 // between Submit and Wait (or recycling)
+)
+
+// publish copies the counters to the caller's struct.
+func (q *Queue) publish() {
+	q.pub.AllocatedRequests = uint32(q.allocated)
+	q.pub.RunningRequests = uint32(q.running)
+	q.pub.RunningWritebacks = uint32(q.runningWB)
+}
+
+// Get returns an empty request (asio_get): recycled if possible, else new.
+func (q *Queue) Get() *RequestHeader {
+	var r *request
+	if n := len(q.idle); n > 0 {
+		r = q.idle[n-1]
+		q.idle[n-1] = nil
+		q.idle = q.idle[:n-1]
+	} else {
+		r = q.newRequest()
+	}
+	h := r.hdr
+	h.Queue = q.pub
+	h.Buffer = r.own
+	h.Fd = -1
+	h.Op = OpFree
+	h.Len = 0
+	h.Status = -1
+	h.ReturnedErrno = -1
+	h.Submitted = 0
+	r.state = stateAllocated
+	q.allocated++
+	q.publish()
+	return h
+}
+
+func (q *Queue) newRequest() *request {
+	size := int(q.pub.BufferSize)
+	if size == 0 {
+		q.eng.misuse("asio_get", "buffer_size is 0: requests need a buffer")
+	}
+	m, err := mapRequest(size)
+	if err != nil {
+		q.eng.fatal(err)
+	}
+	r := &request{q: q, hdr: m.header(), m: m, own: m.buffer(), size: size}
+	q.eng.requests.Store(unsafe.Pointer(r.hdr), r)
+	return r
+}
+
+// submit queues r for execution (asio_submit).
+func (q *Queue) submit(r *request) {
+	const fn = "asio_submit"
+	h := r.hdr
+	switch r.state {
+	case stateIdle:
+		q.eng.misuse(fn, "request %p is not allocated (it was returned with asio_put or recycled)", h)
+	case stateSubmitted:
+		q.eng.misuse(fn, "request %p was already submitted (it is running or waiting for asio_wait)", h)
+	}
+	op := h.Op
+	switch op {
+	case OpRead, OpWrite:
+	case OpWriteBack:
+		if q.pub.MaxWritebacks == 0 {
+			q.eng.misuse(fn, "write-back with max_writebacks == 0 would wait forever")
+		}
+		if h.Buffer == r.own && int(h.Len) > r.size {
+			q.eng.misuse(fn, "write-back of %d bytes is larger than the request's buffer of %d bytes", h.Len, r.size)
+		}
+		for q.runningWB >= int(q.pub.MaxWritebacks) {
+			q.collect(q.next())
+		}
+		q.runningWB++
+	case OpFree:
+		q.eng.misuse(fn, "request %p has op ASIO_FREE: set op to ASIO_READ, ASIO_WRITE or ASIO_WRITE_BACK", h)
+	default:
+		q.eng.misuse(fn, "request %p has unknown op %d", h, int32(op))
+	}
+	r.op, r.fd, r.buf, r.n = op, int(h.Fd), h.Buffer, int(h.Len)
+	r.state = stateSubmitted
+	h.Submitted = 1
+	q.running++
+	q.publish()
+
+	q.mu.Lock()
+	q.pending.push(r)
+	start := !q.scheduled
+	q.scheduled = true
+	q.mu.Unlock()
+	if start {
+		q.eng.exec.Run(q.drain)
+	}
+}
+
+// drain is the queue's background task: it executes pending requests in
+// order until there are none, or until the caller executes one itself.
+func (q *Queue) drain() {
+	q.mu.Lock()
+	for !q.executing {
+		r := q.pending.pop()
+		if r == nil {
+			break
+		}
+		q.executing = true
+		q.mu.Unlock()
+		r.execute()
+		q.mu.Lock()
+		q.executing = false
+		q.finished.push(r)
+		if q.waiting {
+			q.waiting = false
+			q.wake <- struct{}{}
+		}
+	}
+	q.scheduled = false
+	q.mu.Unlock()
+}
+
+// next returns the oldest executed request not yet collected, waiting for
+// it if needed. When no task is executing the queue's next request, the
+// caller executes it itself instead of waiting for a hand-off. The caller
+// must have a request running.
+func (q *Queue) next() *request {
+	q.mu.Lock()
+	for {
+		if r := q.finished.pop(); r != nil {
+			q.mu.Unlock()
+			return r
+		}
+		if !q.executing {
+			r := q.pending.pop()
+			if r == nil {
+				q.mu.Unlock()
+				panic("engine: a request is running but none is pending, executing or finished")
+			}
+			q.executing = true
+			q.mu.Unlock()
+			r.execute()
+			q.mu.Lock()
+			q.executing = false
+			// Requests behind r progress in the background.
+			start := q.pending.len() > 0 && !q.scheduled
+			if start {
+				q.scheduled = true
+			}
+			q.mu.Unlock()
+			if start {
+				q.eng.exec.Run(q.drain)
+			}
+			return r
+		}
+		q.waiting = true
+		q.mu.Unlock()
+		<-q.wake
+		q.mu.Lock()
+	}
+}
+
+// collect does the bookkeeping of a request that next returned: a
+// write-back is checked and recycled, a read or write waits for Wait.
+func (q *Queue) collect(r *request) {
+	q.running--
+	if r.op == OpWriteBack {
+		if r.status != r.n {
+			written := r.status
+			if written < 0 {
+				written = -1
+			}
+			q.publish()
+			q.eng.fatal(&WritebackError{Fd: r.fd, Len: r.n, Written: written, Errno: errno(r.errno)})
+		}
+		q.runningWB--
+		q.allocated--
+		r.state = stateIdle
+		q.idle = append(q.idle, r)
+	} else {
+		q.collected.push(r)
+	}
+	q.publish()
+}
+
+// Wait returns the oldest finished read or write (asio_wait), or nil when
+// nothing is running and nothing is finished.
+func (q *Queue) Wait() *RequestHeader {
+	for {
+		if r := q.collected.pop(); r != nil {
+			r.state = stateAllocated
+			r.hdr.Submitted = 0
+			return r.hdr
+		}
+		if q.running == 0 {
+			return nil
+		}
+		q.collect(q.next())
+	}
+}
+
+// Sync waits until every submitted request has finished (asio_sync).
+func (q *Queue) Sync() {
+	for q.running > 0 {
+		q.collect(q.next())
+	}
+}
+
+// put recycles r (asio_put).
+func (q *Queue) put(r *request) {
+	switch r.state {
+	case stateIdle:
+		q.eng.misuse("asio_put", "request %p is not allocated (put twice?)", r.hdr)
+	case stateSubmitted:
+		q.eng.misuse("asio_put", "request %p is still submitted: collect it with asio_wait first", r.hdr)
+	}
+	r.state = stateIdle
+	q.allocated--
+	q.idle = append(q.idle, r)
+	q.publish()
+}
+
+// Cleanup frees the queue and its recycled requests (asio_cleanup_queue).
+// The queue must have nothing allocated or running.
+func (q *Queue) Cleanup() {
+	const fn = "asio_cleanup_queue"
+	if q.running > 0 {
+		q.eng.misuse(fn, "queue %p still has %d requests running (wait for them with asio_sync)", q.pub, q.running)
+	}
+	if q.allocated > 0 {
+		q.eng.misuse(fn, "queue %p still has %d requests allocated (return them with asio_put)", q.pub, q.allocated)
+	}
+	for _, r := range q.idle {
+		q.eng.requests.Delete(unsafe.Pointer(r.hdr))
+		if err := r.m.unmap(); err != nil {
+			panic("engine: munmap of a request failed: " + err.Error())
+		}
+	}
+	q.idle = nil
+	q.pub.Magic = 0
+	q.eng.handles.Unref(q.pub.Handle)
+	q.pub.Handle = nil
+}

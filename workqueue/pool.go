@@ -1,0 +1,93 @@
+// Package workqueue is the executor the asio engine runs its queues on.
+//
+// A Pool runs tasks on worker goroutines. It never makes a task wait for a
+// busy worker: a task goes to an idle worker if there is one, and to a new
+// worker otherwise. So a task that blocks in a system call (a read from an
+// empty pipe) delays no other task, and tasks of different callers run in
+// parallel.
+//
+// Idle workers park until they get a task. At most MaxIdle of them are kept;
+// a worker that finds that many already parked exits instead.
+package workqueue
+
+import "sync"
+
+// DefaultMaxIdle is the number of parked workers a Pool keeps unless told
+// otherwise: enough for a few busy queues, small enough to cost nothing.
+const DefaultMaxIdle = 16
+
+// Pool runs tasks on worker goroutines. The zero value is not usable; call
+// New.
+type Pool struct {
+	maxIdle int
+
+	mu      sync.Mutex
+	idle    []*worker // parked workers, most recently parked last
+	workers int       // workers alive, parked or busy
+	busy    int       // workers running a task
+}
+
+// worker is one goroutine of the pool. Its task channel has room for one
+// task, so handing it a task never blocks the giver.
+type worker struct {
+	task chan func()
+}
+
+// New returns a Pool that keeps at most maxIdle parked workers
+// (DefaultMaxIdle if maxIdle <= 0).
+func New(maxIdle int) *Pool {
+	if maxIdle <= 0 {
+		maxIdle = DefaultMaxIdle
+	}
+	return &Pool{maxIdle: maxIdle}
+}
+
+// Run starts task on a worker and returns at once. Run never blocks on
+// other tasks.
+func (p *Pool) Run(task func()) {
+	p.mu.Lock()
+	p.busy++
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.task <- task
+		return
+	}
+	p.workers++
+	p.mu.Unlock()
+	w := &worker{task: make(chan func(), 1)}
+	go p.loop(w, task)
+}
+
+// loop runs tasks until the worker finds the pool's idle list full.
+func (p *Pool) loop(w *worker, task func()) {
+	for {
+		task()
+		p.mu.Lock()
+		p.busy--
+		if len(p.idle) >= p.maxIdle {
+			p.workers--
+			p.mu.Unlock()
+			return
+		}
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
+		task = <-w.task
+	}
+}
+
+// Stats describes a Pool at one moment.
+type Stats struct {
+	Workers int // goroutines alive, parked or busy
+	Busy    int // workers given a task that has not returned yet
+	Idle    int // parked workers
+}
+
+// Stats returns the pool's current figures.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{Workers: p.workers, Busy: p.busy, Idle: len(p.idle)}
+}

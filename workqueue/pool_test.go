@@ -1,0 +1,78 @@
+package workqueue
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunRunsEveryTask(t *testing.T) {
+	for _, maxIdle := range []int{0, 1, 4} {
+		p := New(maxIdle)
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		const tasks = 10000
+		wg.Add(tasks)
+		for i := 0; i < tasks; i++ {
+			p.Run(func() { n.Add(1); wg.Done() })
+		}
+		wg.Wait()
+		if n.Load() != tasks {
+			t.Errorf("maxIdle %d: %d tasks ran, want %d", maxIdle, n.Load(), tasks)
+		}
+		waitFor(t, func() bool { return p.Stats().Busy == 0 })
+		limit := maxIdle
+		if limit <= 0 {
+			limit = DefaultMaxIdle
+		}
+		if s := p.Stats(); s.Idle > limit || s.Workers != s.Idle {
+			t.Errorf("maxIdle %d: after all tasks: %+v", maxIdle, s)
+		}
+	}
+}
+
+// A task that blocks forever delays no other task, however many block.
+func TestBlockedTasksDelayNoOthers(t *testing.T) {
+	p := New(2)
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 50; i++ {
+		p.Run(func() { <-block })
+	}
+	done := make(chan struct{})
+	p.Run(func() { close(done) })
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a task did not run while 50 others were blocked")
+	}
+	if s := p.Stats(); s.Busy < 50 || s.Workers < 50 {
+		t.Errorf("stats with 50 blocked tasks: %+v", s)
+	}
+}
+
+// Parked workers are reused rather than started anew.
+func TestIdleWorkersAreReused(t *testing.T) {
+	p := New(4)
+	for i := 0; i < 100; i++ {
+		done := make(chan struct{})
+		p.Run(func() { close(done) })
+		<-done
+		waitFor(t, func() bool { return p.Stats().Busy == 0 })
+	}
+	if s := p.Stats(); s.Workers != 1 {
+		t.Errorf("100 tasks one after another used %d workers, want 1", s.Workers)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
