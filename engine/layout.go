@@ -45,10 +45,16 @@ type QueueHeader struct {
 	_                 uint32
 }
 
+// RequestMagic marks a RequestHeader that the engine allocated, for code
+// that cannot ask the engine (the C layer in a forked child).
+const RequestMagic uint64 = 0x75637761_7369_6f52 // "ucwasioR"
+
 // RequestHeader is struct asio_request, byte for byte (88 bytes, LP64). The
 // engine allocates it, in memory the Go collector neither moves nor frees.
+// Its private area (the C struct work) holds RequestMagic.
 type RequestHeader struct {
-	_             [5]uintptr     // struct work: unused
+	Magic         uint64         // work.n.next: RequestMagic
+	_             [4]uintptr     // the rest of struct work: unused
 	Queue         *QueueHeader   // queue
 	Buffer        unsafe.Pointer // buffer
 	Fd            int32          // fd

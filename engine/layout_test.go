@@ -26,6 +26,7 @@ func TestLayout(t *testing.T) {
 		{"use_count", unsafe.Offsetof(q.UseCount), 152},
 		{"sizeof(struct asio_request)", unsafe.Sizeof(r), 88},
 		{"alignof(struct asio_request)", unsafe.Alignof(r), 8},
+		{"work (RequestMagic)", unsafe.Offsetof(r.Magic), 0},
 		{"queue", unsafe.Offsetof(r.Queue), 40},
 		{"buffer", unsafe.Offsetof(r.Buffer), 48},
 		{"fd", unsafe.Offsetof(r.Fd), 56},

@@ -101,6 +101,7 @@ func (q *Queue) newRequest() *request {
 		q.eng.fatal(err)
 	}
 	r := &request{q: q, hdr: m.header(), m: m, own: m.buffer(), size: size}
+	r.hdr.Magic = RequestMagic
 	q.eng.requests.Store(unsafe.Pointer(r.hdr), r)
 	return r
 }
