@@ -36,15 +36,19 @@ type Options struct {
 	// (default: print the error on stderr and exit with status 1). It is
 	// called in the caller's goroutine, inside the call that found the error.
 	Fatal func(err error)
-	// Syscalls performs the I/O (default: read(2) and write(2)).
+	// Syscalls performs the I/O (default: read(2), write(2), pwrite(2)).
 	Syscalls Syscalls
 }
 
-// Syscalls performs one read(2) or write(2); tests replace it to inject
-// faults. The results are those of golang.org/x/sys/unix.
+// Syscalls performs one read(2), write(2) or pwrite(2); tests replace it to
+// inject faults. The results are those of golang.org/x/sys/unix.
 type Syscalls interface {
 	Read(fd int, p []byte) (int, error)
 	Write(fd int, p []byte) (int, error)
+	Pwrite(fd int, p []byte, off int64) (int, error)
+	// ReadNowait reads at the current position like Read, but fails with
+	// EAGAIN instead of waiting for data (preadv2 with RWF_NOWAIT).
+	ReadNowait(fd int, p []byte) (int, error)
 }
 
 // Engine holds what the queues of one process share: the executor, the

@@ -11,6 +11,23 @@ type unixSyscalls struct{}
 
 func (unixSyscalls) Read(fd int, p []byte) (int, error)  { return unix.Read(fd, p) }
 func (unixSyscalls) Write(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
+func (unixSyscalls) Pwrite(fd int, p []byte, off int64) (int, error) {
+	return unix.Pwrite(fd, p, off)
+}
+
+// ReadNowait is preadv2(fd, p, -1, RWF_NOWAIT): a read at the current
+// position that fails with EAGAIN rather than wait for the data.
+func (unixSyscalls) ReadNowait(fd int, p []byte) (int, error) {
+	iov := unix.Iovec{Len: uint64(len(p))}
+	if len(p) > 0 {
+		iov.Base = &p[0]
+	}
+	n, _, e := unix.Syscall6(unix.SYS_PREADV2, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1, ^uintptr(0), 0, unix.RWF_NOWAIT)
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
 
 func errno(e int) syscall.Errno { return syscall.Errno(e) }
 
@@ -19,11 +36,36 @@ func errno(e int) syscall.Errno { return syscall.Errno(e) }
 // a signal before transferring anything (EINTR) is repeated.
 func (r *request) execute() {
 	r.status, r.errno = r.transfer()
+	r.publish()
+}
+
+// publish copies the result to the caller's struct.
+func (r *request) publish() {
 	r.hdr.Status = int32(r.status)
 	r.hdr.ReturnedErrno = int32(r.errno)
 }
 
 func (r *request) transfer() (n int, errnum int) {
+	if r.partial > 0 {
+		// The rest of a read that readNow began.
+		r.buf, r.n = unsafe.Add(r.buf, r.partial), r.n-r.partial
+		n, errnum = r.transfer1()
+		r.buf, r.n = unsafe.Add(r.buf, -r.partial), r.n+r.partial
+		if n < 0 {
+			return r.partial, 0 // read(2) reports the bytes it got, not the error after them
+		}
+		return r.partial + n, 0
+	}
+	return r.transfer1()
+}
+
+// usable tells whether r's buffer and length may be passed to the kernel;
+// if not, transfer fails the request with EINVAL or EFAULT.
+func (r *request) usable() bool {
+	return !(r.buf == r.own && r.n > r.size) && !(r.buf == nil && r.n > 0)
+}
+
+func (r *request) transfer1() (n int, errnum int) {
 	switch {
 	case r.buf == r.own && r.n > r.size:
 		return -1, int(syscall.EINVAL) // would run past the request's buffer
@@ -34,9 +76,12 @@ func (r *request) transfer() (n int, errnum int) {
 	sys := r.q.eng.sys
 	for {
 		var err error
-		if r.op == OpRead {
+		switch {
+		case r.op == OpRead:
 			n, err = sys.Read(r.fd, p)
-		} else {
+		case r.positioned:
+			n, err = sys.Pwrite(r.fd, p, r.off)
+		default:
 			n, err = sys.Write(r.fd, p)
 		}
 		switch err {
@@ -50,4 +95,126 @@ func (r *request) transfer() (n int, errnum int) {
 		}
 		return -1, int(syscall.EIO)
 	}
+}
+
+// readNow tries to do the read r at once, without waiting for data, and
+// tells whether it did. It tries only where the kernel can tell "no data
+// yet" apart from data: regular files read through the page cache (not
+// O_DIRECT, where it would wait for the device anyway), pipes and sockets.
+// A regular file that gives part of the data now, short of its end, keeps
+// it in r.partial; the rest is read later.
+func (r *request) readNow() bool {
+	if !r.usable() {
+		return false
+	}
+	kind := r.q.kinds.of(r.fd)
+	if kind != kindCached && kind != kindStream {
+		return false
+	}
+	n, err := r.q.eng.sys.ReadNowait(r.fd, unsafe.Slice((*byte)(r.buf), r.n))
+	switch err {
+	case nil:
+	case syscall.EAGAIN, syscall.EOPNOTSUPP, syscall.EINTR, syscall.EINVAL, syscall.ENOSYS:
+		return false // the ordinary read(2) later will wait, or say what is wrong
+	default:
+		r.status, r.errno = -1, int(err.(syscall.Errno))
+		r.publish()
+		return true
+	}
+	if kind == kindCached && n > 0 && n < r.n && !r.atEnd() {
+		r.partial = n // the rest is not cached yet
+		return false
+	}
+	r.status, r.errno = n, 0
+	r.publish()
+	return true
+}
+
+// fdKind is what readNow needs to know of a descriptor.
+type fdKind uint8
+
+const (
+	kindOther  fdKind = iota // devices, O_DIRECT files, bad descriptors: read the ordinary way
+	kindCached               // a regular file read through the page cache
+	kindStream               // a pipe or socket: a read gives what the buffer holds
+)
+
+// kindCache remembers the kind of the descriptor a queue last read from,
+// saving readNow two system calls per request. It looks again every
+// kindRecheck uses, or when the descriptor changes. A stale answer costs
+// time, never correctness: a direct read done at once waits for the device
+// in asio_submit; a read not tried at once goes the ordinary way; a short
+// read of a file is completed.
+type kindCache struct {
+	fd   int
+	kind fdKind
+	uses int // left before the next look
+}
+
+const kindRecheck = 256
+
+func (c *kindCache) of(fd int) fdKind {
+	if c.uses > 0 && c.fd == fd {
+		c.uses--
+		return c.kind
+	}
+	c.fd, c.kind, c.uses = fd, kindOther, kindRecheck
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		c.uses = 0 // a bad descriptor now may be a good one next time
+		return kindOther
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_DIRECT == 0 {
+			c.kind = kindCached
+		}
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		c.kind = kindStream
+	}
+	return c.kind
+}
+
+// atEnd tells, after a short read of a regular file, whether the position
+// has reached the end of the file.
+func (r *request) atEnd() bool {
+	var st unix.Stat_t
+	if unix.Fstat(r.fd, &st) != nil {
+		return false
+	}
+	pos, err := unix.Seek(r.fd, 0, unix.SEEK_CUR)
+	return err == nil && pos >= st.Size
+}
+
+// fileInfo is what a request's descriptor refers to, as far as scheduling
+// needs to know.
+type fileInfo struct {
+	known    bool // looked up
+	regular  bool // a regular file (fstat worked and says so)
+	dev, ino uint64
+	direct   bool // opened with O_DIRECT
+	append   bool // opened with O_APPEND
+}
+
+// positionable tells whether write-backs to the file may be done with
+// pwrite at computed offsets: a regular file, written directly (the case
+// where several writes in flight pay off), not in append mode.
+func (f fileInfo) positionable() bool { return f.regular && f.direct && !f.append }
+
+// lookup returns what r's descriptor refers to, asking the kernel the
+// first time. Called under q.mu, while r is pending or executing.
+func (r *request) lookup() fileInfo {
+	if r.file.known {
+		return r.file
+	}
+	f := fileInfo{known: true}
+	var st unix.Stat_t
+	if unix.Fstat(r.fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		f.regular, f.dev, f.ino = true, st.Dev, st.Ino
+		if fl, err := unix.FcntlInt(uintptr(r.fd), unix.F_GETFL, 0); err == nil {
+			f.direct, f.append = fl&unix.O_DIRECT != 0, fl&unix.O_APPEND != 0
+		}
+	}
+	r.file = f
+	return f
 }

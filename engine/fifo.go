@@ -22,6 +22,14 @@ func (f *fifo) push(r *request) {
 	f.n++
 }
 
+// peek returns the oldest element, or nil if there is none.
+func (f *fifo) peek() *request {
+	if f.n == 0 {
+		return nil
+	}
+	return f.buf[f.head]
+}
+
 // pop removes and returns the oldest element, or nil if there is none.
 func (f *fifo) pop() *request {
 	if f.n == 0 {

@@ -9,7 +9,7 @@ import (
 //
 // Its calls come from one thread at a time (the C contract); the fields
 // above mu belong to that thread. The fields below mu are shared with the
-// queue's background task.
+// queue's background tasks (see schedule.go).
 type Queue struct {
 	eng *Engine
 	pub *QueueHeader
@@ -21,14 +21,16 @@ type Queue struct {
 	runningWB int        // how many of them are write-backs
 	idle      []*request // recycled requests, the most recent last
 	collected fifo       // finished reads and writes collected, not yet returned by Wait
+	kinds     kindCache  // for readNow, which runs in the caller's thread
 
-	mu        sync.Mutex
-	pending   fifo          // submitted, not started, oldest first
-	finished  fifo          // executed, not collected, oldest first
-	executing bool          // one of the queue's requests is being executed
-	scheduled bool          // a drain task is scheduled or running
-	waiting   bool          // the caller is (about to be) parked on wake
-	wake      chan struct{} // capacity 1: a token for the parked caller
+	mu      sync.Mutex
+	pending fifo          // submitted, not started, oldest first
+	active  fifo          // started, not collected, oldest first
+	exec    []*request    // executing now (all of them are in active too)
+	tasks   int           // background tasks scheduled or running
+	pos     position      // the file position that positioned write-backs continue
+	waiting bool          // the caller is (about to be) parked on wake
+	wake    chan struct{} // capacity 1: a token for the parked caller
 }
 
 // request is the Go side of one struct asio_request.
@@ -46,7 +48,14 @@ type request struct {
 	buf unsafe.Pointer
 	n   int
 
-	// Result, written by the executor before the request is finished.
+	// Under q.mu, from the start of the request on.
+	file       fileInfo // what fd refers to, looked up when concurrency needs it
+	positioned bool     // a write-back done with pwrite at off (see schedule.go)
+	off        int64
+	partial    int  // bytes a read already got without waiting; the rest is read later
+	done       bool // executed; the result is in status and errno
+
+	// Result, written by the executor before done is set.
 	status int
 	errno  int
 }
@@ -141,78 +150,7 @@ func (q *Queue) submit(r *request) {
 	q.running++
 	q.publish()
 
-	q.mu.Lock()
-	q.pending.push(r)
-	start := !q.scheduled
-	q.scheduled = true
-	q.mu.Unlock()
-	if start {
-		q.eng.exec.Run(q.drain)
-	}
-}
-
-// drain is the queue's background task: it executes pending requests in
-// order until there are none, or until the caller executes one itself.
-func (q *Queue) drain() {
-	q.mu.Lock()
-	for !q.executing {
-		r := q.pending.pop()
-		if r == nil {
-			break
-		}
-		q.executing = true
-		q.mu.Unlock()
-		r.execute()
-		q.mu.Lock()
-		q.executing = false
-		q.finished.push(r)
-		if q.waiting {
-			q.waiting = false
-			q.wake <- struct{}{}
-		}
-	}
-	q.scheduled = false
-	q.mu.Unlock()
-}
-
-// next returns the oldest executed request not yet collected, waiting for
-// it if needed. When no task is executing the queue's next request, the
-// caller executes it itself instead of waiting for a hand-off. The caller
-// must have a request running.
-func (q *Queue) next() *request {
-	q.mu.Lock()
-	for {
-		if r := q.finished.pop(); r != nil {
-			q.mu.Unlock()
-			return r
-		}
-		if !q.executing {
-			r := q.pending.pop()
-			if r == nil {
-				q.mu.Unlock()
-				panic("engine: a request is running but none is pending, executing or finished")
-			}
-			q.executing = true
-			q.mu.Unlock()
-			r.execute()
-			q.mu.Lock()
-			q.executing = false
-			// Requests behind r progress in the background.
-			start := q.pending.len() > 0 && !q.scheduled
-			if start {
-				q.scheduled = true
-			}
-			q.mu.Unlock()
-			if start {
-				q.eng.exec.Run(q.drain)
-			}
-			return r
-		}
-		q.waiting = true
-		q.mu.Unlock()
-		<-q.wake
-		q.mu.Lock()
-	}
+	q.enqueue(r)
 }
 
 // collect does the bookkeeping of a request that next returned: a

@@ -268,7 +268,7 @@ func TestWritebackFailureIsFatal(t *testing.T) {
 	q.running, q.runningWB, q.allocated = 0, 0, 0
 }
 
-// shortSyscalls returns EINTR a number of times before each real call and
+// flakySyscalls returns EINTR a number of times before each real call and
 // can make writes short.
 type flakySyscalls struct {
 	eintrs   int // EINTRs before each call succeeds
@@ -302,6 +302,19 @@ func (f *flakySyscalls) Write(fd int, p []byte) (int, error) {
 		p = p[:f.maxWrite]
 	}
 	return unix.Write(fd, p)
+}
+
+// ReadNowait never has data at hand, so reads take the ordinary path.
+func (f *flakySyscalls) ReadNowait(int, []byte) (int, error) { return -1, syscall.EAGAIN }
+
+func (f *flakySyscalls) Pwrite(fd int, p []byte, off int64) (int, error) {
+	if f.interrupted() {
+		return -1, syscall.EINTR
+	}
+	if f.maxWrite > 0 && len(p) > f.maxWrite {
+		p = p[:f.maxWrite]
+	}
+	return unix.Pwrite(fd, p, off)
 }
 
 func TestEINTRIsRetried(t *testing.T) {
@@ -368,7 +381,7 @@ func TestBlockedQueueDoesNotStallOthers(t *testing.T) {
 
 func TestRequestsProgressInTheBackground(t *testing.T) {
 	ex := &manualExecutor{}
-	e := newEngine(t, Options{Executor: ex})
+	e := newEngine(t, Options{Executor: ex, Syscalls: &nowaitSyscalls{}}) // no data at hand
 	q, _ := newQueue(t, e, 8, 1)
 	fd := tempFile(t, []byte("12345678abcdefgh"))
 	a, b := prepare(q, OpRead, fd, 8), prepare(q, OpRead, fd, 8)

@@ -1,0 +1,230 @@
+package engine
+
+import "golang.org/x/sys/unix"
+
+// Scheduling of one queue's requests.
+//
+// Requests start in submit order and are collected in submit order (the
+// head of active must be done before anything behind it is returned). What
+// may differ from one-at-a-time execution is only what no caller can
+// observe: a request may start while earlier ones still execute when
+//
+//   - every executing request is on a different regular file (both looked
+//     up with fstat), so neither data nor file position is shared; or
+//   - it is a write-back continuing a chain of positioned write-backs on the
+//     same descriptor, a regular file opened with O_DIRECT and without
+//     O_APPEND: each is done with pwrite at the offset where sequential
+//     write(2)s would have put it, and the descriptor's position is moved
+//     past it before it starts, where sequential writes would leave it.
+//
+// Everything else waits until the queue has nothing executing. Write-backs
+// that are not positioned (pipes, O_APPEND, page-cache writes) therefore
+// keep the strict order of the original.
+//
+// The caller's thread executes the next request itself when it needs a
+// result and nothing of the queue is executing; background tasks (on the
+// Executor) make requests progress while the caller does something else.
+
+// maxTasks bounds a queue's background tasks, and so how many of its
+// requests execute at once.
+const maxTasks = 32
+
+// enqueue adds a submitted request and makes sure a task will start it.
+// A read on a quiet queue whose data is at hand (the page cache, a pipe
+// with data) is done at once instead, without a hand-off.
+func (q *Queue) enqueue(r *request) {
+	r.file, r.positioned, r.off, r.partial, r.done = fileInfo{}, false, 0, 0, false
+	q.mu.Lock()
+	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 {
+		// Nothing else of the queue is in the engine: no lock is needed
+		// until r is published.
+		q.mu.Unlock()
+		done := r.readNow()
+		q.mu.Lock()
+		if done {
+			q.active.push(r)
+			r.done = true
+			q.mu.Unlock()
+			return
+		}
+	}
+	q.pending.push(r)
+	// A task between requests will take r. Otherwise start one, unless
+	// every task is busy and r cannot run beside them.
+	start := q.tasks == len(q.exec) && q.tasks < maxTasks && (q.tasks == 0 || q.mayOverlap(r))
+	if start {
+		q.tasks++
+	}
+	q.mu.Unlock()
+	if start {
+		q.eng.exec.Run(q.drain)
+	}
+}
+
+// mayOverlap is a guess, without system calls, whether r could start while
+// the executing requests run: not if it uses the descriptor of one of them,
+// unless it would continue a chain of positioned write-backs.
+func (q *Queue) mayOverlap(r *request) bool {
+	for _, e := range q.exec {
+		if e.fd == r.fd && !(r.op == OpWriteBack && e.positioned) {
+			return false
+		}
+	}
+	return true
+}
+
+// drain is a background task: it starts pending requests for as long as
+// they may start, executing one at a time itself.
+func (q *Queue) drain() {
+	q.mu.Lock()
+	for {
+		r := q.pending.peek()
+		if r == nil || !q.mayStart(r) {
+			break
+		}
+		q.start(r, true)
+		// If the next request could run beside r, let another task try.
+		if next := q.pending.peek(); next != nil && q.tasks == len(q.exec) && q.tasks < maxTasks && q.mayOverlap(next) {
+			q.tasks++
+			q.eng.exec.Run(q.drain)
+		}
+		q.mu.Unlock()
+		r.execute()
+		q.mu.Lock()
+		q.finish(r)
+	}
+	q.tasks--
+	q.mu.Unlock()
+}
+
+// next returns the oldest started request not yet collected, once it is
+// done. When nothing of the queue has started, the caller executes the next
+// request itself instead of waiting for a hand-off. The caller must have a
+// request running.
+func (q *Queue) next() *request {
+	q.mu.Lock()
+	for {
+		if h := q.active.peek(); h != nil {
+			if h.done {
+				q.active.pop()
+				q.mu.Unlock()
+				return h
+			}
+		} else {
+			r := q.pending.peek()
+			if r == nil {
+				q.mu.Unlock()
+				panic("engine: a request is running but none is pending or started")
+			}
+			q.start(r, false)
+			q.mu.Unlock()
+			r.execute()
+			q.mu.Lock()
+			q.finish(r)
+			q.active.pop() // r: nothing was started before it
+			// Requests behind r progress in the background.
+			start := q.pending.len() > 0 && q.tasks == 0
+			if start {
+				q.tasks++
+			}
+			q.mu.Unlock()
+			if start {
+				q.eng.exec.Run(q.drain)
+			}
+			return r
+		}
+		q.waiting = true
+		q.mu.Unlock()
+		<-q.wake
+		q.mu.Lock()
+	}
+}
+
+// mayStart tells whether r, the oldest pending request, may start beside
+// the executing ones. It may look r and them up with system calls.
+func (q *Queue) mayStart(r *request) bool {
+	if len(q.exec) == 0 {
+		return true
+	}
+	if r.op == OpWriteBack && q.pos.valid && q.pos.fd == r.fd && r.lookup().positionable() {
+		return true // continues the chain; every executing request on this file is in it
+	}
+	f := r.lookup()
+	if !f.regular {
+		return false
+	}
+	for _, e := range q.exec {
+		if ef := e.lookup(); !ef.regular || ef.dev == f.dev && ef.ino == f.ino {
+			return false
+		}
+	}
+	return true
+}
+
+// start moves r from pending to active and executing. A write-back on a
+// positionable file becomes positioned when others could run beside it:
+// when it starts in the background, or with requests waiting behind it.
+func (q *Queue) start(r *request, background bool) {
+	q.pending.pop()
+	q.active.push(r)
+	q.exec = append(q.exec, r)
+	if r.op == OpWriteBack && (background || q.pending.len() > 0) && r.lookup().positionable() {
+		q.position(r)
+	}
+}
+
+// position gives the write-back r its offset: where the chain of
+// positioned write-backs on its descriptor ends, or the descriptor's
+// position if no chain is executing. The position is moved past r. There
+// is one chain at a time: a write-back on another descriptor stays plain.
+func (q *Queue) position(r *request) {
+	if q.pos.valid && q.pos.fd != r.fd {
+		return
+	}
+	off := q.pos.end
+	if !q.pos.valid {
+		cur, err := unix.Seek(r.fd, 0, unix.SEEK_CUR)
+		if err != nil {
+			return // r stays a plain write(2), which will report the error
+		}
+		off = cur
+	}
+	end := off + int64(r.n)
+	if _, err := unix.Seek(r.fd, end, unix.SEEK_SET); err != nil {
+		return
+	}
+	r.positioned, r.off = true, off
+	q.pos.valid, q.pos.fd, q.pos.end = true, r.fd, end
+	q.pos.count++
+}
+
+// finish records that r is done and wakes the caller if it waits.
+func (q *Queue) finish(r *request) {
+	for i, e := range q.exec {
+		if e == r {
+			last := len(q.exec) - 1
+			q.exec[i] = q.exec[last]
+			q.exec[last] = nil
+			q.exec = q.exec[:last]
+			break
+		}
+	}
+	if r.positioned {
+		if q.pos.count--; q.pos.count == 0 {
+			q.pos.valid = false // the chain has drained: positions are read anew
+		}
+	}
+	r.done = true
+	if q.waiting {
+		q.waiting = false
+		q.wake <- struct{}{}
+	}
+}
+
+// position is the chain of positioned write-backs of a queue.
+type position struct {
+	valid bool  // a positioned write-back is executing
+	fd    int   // its descriptor
+	end   int64 // where the last one started ends: the descriptor's position
+	count int   // positioned write-backs executing
+}
