@@ -215,7 +215,8 @@ func (q *Queue) finish(r *request) {
 		}
 	}
 	r.done = true
-	if q.waiting {
+	// The caller waits only for the oldest started request.
+	if q.waiting && q.active.peek() == r {
 		q.waiting = false
 		q.wake <- struct{}{}
 	}
