@@ -8,9 +8,20 @@
 //
 // Idle workers park until they get a task. At most MaxIdle of them are kept;
 // a worker that finds that many already parked exits instead.
+//
+// A goroutine blocked in a system call keeps its P (the runtime's licence
+// to run Go code) until the runtime's monitor takes it back, 20 µs to 10 ms
+// later. With GOMAXPROCS equal to the number of CPUs, a few workers blocked
+// in I/O therefore stall every other goroutine, and every C thread calling
+// into Go. A Pool told to ManageProcs raises GOMAXPROCS as its busy workers
+// grow, so that each of them can block holding a P while the CPUs' worth of
+// Ps stays free for the rest.
 package workqueue
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // DefaultMaxIdle is the number of parked workers a Pool keeps unless told
 // otherwise: enough for a few busy queues, small enough to cost nothing.
@@ -19,12 +30,15 @@ const DefaultMaxIdle = 16
 // Pool runs tasks on worker goroutines. The zero value is not usable; call
 // New.
 type Pool struct {
-	maxIdle int
+	maxIdle  int
+	maxProcs int // 0: GOMAXPROCS is not managed
+	cpus     int
 
 	mu      sync.Mutex
 	idle    []*worker // parked workers, most recently parked last
 	workers int       // workers alive, parked or busy
 	busy    int       // workers running a task
+	procs   int       // GOMAXPROCS as the pool last set it
 }
 
 // worker is one goroutine of the pool. Its task channel has room for one
@@ -42,11 +56,27 @@ func New(maxIdle int) *Pool {
 	return &Pool{maxIdle: maxIdle}
 }
 
+// ManageProcs lets the pool raise GOMAXPROCS, up to max, to the number of
+// CPUs plus its busy workers, doubling it when it has to grow. It never
+// lowers it. Call it before the first Run.
+func (p *Pool) ManageProcs(max int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maxProcs, p.cpus, p.procs = max, runtime.NumCPU(), runtime.GOMAXPROCS(0)
+}
+
 // Run starts task on a worker and returns at once. Run never blocks on
 // other tasks.
 func (p *Pool) Run(task func()) {
 	p.mu.Lock()
 	p.busy++
+	if p.maxProcs > 0 && p.cpus+p.busy > p.procs && p.procs < p.maxProcs {
+		p.procs = min(p.maxProcs, 2*(p.cpus+p.busy))
+		procs := p.procs
+		p.mu.Unlock()
+		runtime.GOMAXPROCS(procs)
+		p.mu.Lock()
+	}
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
@@ -83,11 +113,16 @@ type Stats struct {
 	Workers int // goroutines alive, parked or busy
 	Busy    int // workers given a task that has not returned yet
 	Idle    int // parked workers
+	Procs   int // GOMAXPROCS as the pool last set it (0 if not managed)
 }
 
 // Stats returns the pool's current figures.
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Workers: p.workers, Busy: p.busy, Idle: len(p.idle)}
+	s := Stats{Workers: p.workers, Busy: p.busy, Idle: len(p.idle)}
+	if p.maxProcs > 0 {
+		s.Procs = p.procs
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package workqueue
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,5 +75,52 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10 s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A managed pool raises GOMAXPROCS so that workers blocked in system calls
+// leave Ps for the rest, within its limit, and never lowers it.
+func TestManagedProcsGrowWithBusyWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := New(4)
+	const limit = 64
+	p.ManageProcs(limit)
+	block := make(chan struct{})
+	var started sync.WaitGroup
+	const blocked = 20
+	started.Add(blocked)
+	for i := 0; i < blocked; i++ {
+		p.Run(func() { started.Done(); <-block })
+	}
+	started.Wait()
+	if got := runtime.GOMAXPROCS(0); got < runtime.NumCPU()+blocked || got > limit {
+		t.Errorf("GOMAXPROCS %d with %d workers blocked, want at least %d and at most %d", got, blocked, runtime.NumCPU()+blocked, limit)
+	}
+	if s := p.Stats(); s.Procs != runtime.GOMAXPROCS(0) {
+		t.Errorf("Stats().Procs %d, GOMAXPROCS %d", s.Procs, runtime.GOMAXPROCS(0))
+	}
+	close(block)
+	waitFor(t, func() bool { return p.Stats().Busy == 0 })
+	before := runtime.GOMAXPROCS(0)
+	block2 := make(chan struct{})
+	defer close(block2)
+	for i := 0; i < 200; i++ {
+		p.Run(func() { <-block2 })
+	}
+	if got := runtime.GOMAXPROCS(0); got != limit || got < before {
+		t.Errorf("GOMAXPROCS %d with 200 workers blocked, want the limit %d", got, limit)
+	}
+}
+
+func TestUnmanagedPoolLeavesProcsAlone(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := New(4)
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 10; i++ {
+		p.Run(func() { <-block })
+	}
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("an unmanaged pool changed GOMAXPROCS to %d", got)
 	}
 }
