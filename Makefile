@@ -3,6 +3,8 @@
 #   make          build build/libucw-asio.so (SONAME libucw-asio.so.1)
 #   make demo     build it and run the demo: an O_DIRECT copy of 256 MiB, verified, with MB/s
 #   make test     go vet, go test -race, then the C suite with CMake and ctest
+#   make install  PREFIX=/usr/local (DESTDIR honoured): the library, its header, ucw-asio.pc and
+#                 the CMake package (find_package(ucw-asio) -> target ucw-asio::ucw-asio)
 #   make clean
 
 GO      ?= go
@@ -10,10 +12,10 @@ BUILD   ?= build
 CC      ?= cc
 DEMO_MIB ?= 256
 
-GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.map engine/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
+GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.c capi/*.h capi/*.map engine/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
 LIB := $(BUILD)/libucw-asio.so.1
 
-.PHONY: all demo test gotest ctest cmake-dep clean
+.PHONY: all demo test gotest ctest cmake-dep clean install
 
 all: $(LIB)
 
@@ -38,15 +40,38 @@ ctest: cmake-dep
 	cmake --build $(BUILD)/cmake -j2
 	cd $(BUILD)/cmake && ctest --output-on-failure -j2
 
-# CMake is the one tool a fresh Debian machine with Go and gcc lacks.
+# CMake (and pkg-config, for the install test) are what a fresh Debian machine
+# with Go and gcc lacks.
 cmake-dep:
-	@command -v cmake >/dev/null || { \
+	@missing=""; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing cmake with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake >/dev/null; \
+	    echo "Installing$$missing with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "cmake is needed for the C tests: sudo apt-get install -y cmake"; exit 1; \
+	    echo "needed for the C tests:$$missing (sudo apt-get install -y$$missing)"; exit 1; \
 	  fi; }
+
+# The same tree as CMake's install (packaging/install.cmake), under lib/ and include/.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^project.ucw-asio VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+INSTALL_SUBST = sed -e 's|@prefix@|$(PREFIX)|g' -e 's|@libdir@|lib|g' -e 's|@includedir@|include|g' \
+	-e 's|@version@|$(VERSION)|g' -e 's|@config_to_prefix@|../../..|g'
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/ucw-asio $(DESTDIR)$(PREFIX)/include/ucw
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libucw-asio.so.1
+	ln -sf libucw-asio.so.1 $(DESTDIR)$(PREFIX)/lib/libucw-asio.so
+	install -m 644 include/ucw/asio.h $(DESTDIR)$(PREFIX)/include/ucw/asio.h
+	$(INSTALL_SUBST) packaging/ucw-asio.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/ucw-asio.pc
+	$(INSTALL_SUBST) packaging/ucw-asioConfig.cmake.in >$(DESTDIR)$(PREFIX)/lib/cmake/ucw-asio/ucw-asioConfig.cmake
+	$(INSTALL_SUBST) packaging/ucw-asioConfigVersion.cmake.in \
+	  >$(DESTDIR)$(PREFIX)/lib/cmake/ucw-asio/ucw-asioConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/ucw-asio.pc $(DESTDIR)$(PREFIX)/lib/cmake/ucw-asio/*.cmake
 
 clean:
 	rm -rf $(BUILD)
+

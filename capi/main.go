@@ -1,7 +1,14 @@
 // Command capi is the C face of ucw-asio: built with -buildmode=c-shared it
-// is libucw-asio.so, exporting the functions of <ucw/asio.h>. It holds only
-// the exports; each converts the caller's pointers to the engine's views of
-// the same memory and calls the engine, where all the logic lives.
+// is libucw-asio.so, exporting the functions of <ucw/asio.h>.
+//
+// The public functions are C (exports.c): each calls the Go export of the
+// same name with the prefix goasio_ (this file), or, in a child forked
+// without exec, where the Go runtime cannot run, the small synchronous C
+// implementation in forked.c. The Go exports only convert the caller's
+// pointers to the engine's views of the same memory and call the engine,
+// where all the logic lives. The version script (exports.map) keeps the
+// goasio_ names local. sigmask.c keeps the host program's signals off the
+// runtime's threads.
 package main
 
 /*
@@ -18,11 +25,29 @@ import (
 	pointer "github.com/mattn/go-pointer"
 
 	"github.com/ucw-asio/ucw-asio/engine"
+	"github.com/ucw-asio/ucw-asio/workqueue"
 )
 
 // lib is the process's engine. Its queues are tied to the caller's structs
 // with go-pointer keys, which live in C memory.
-var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die})
+var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor()})
+
+// maxProcs bounds how far the executor raises GOMAXPROCS: enough Ps for the
+// workers of many queues to block in I/O at once while callers still get
+// one at every call.
+const maxProcs = 64
+
+// executor returns the pool the queues run on. Unless the user chose
+// GOMAXPROCS, the pool raises it as its workers block in I/O (see
+// workqueue.Pool.ManageProcs); a process that never has I/O in the
+// background keeps the runtime's default and its memory.
+func executor() *workqueue.Pool {
+	p := workqueue.New(0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		p.ManageProcs(maxProcs)
+	}
+	return p
+}
 
 // goPointer adapts github.com/mattn/go-pointer to engine.Handles.
 type goPointer struct{}
@@ -56,38 +81,38 @@ func cRequest(h *engine.RequestHeader) *C.struct_asio_request {
 	return (*C.struct_asio_request)(unsafe.Pointer(h))
 }
 
-//export asio_init_queue
-func asio_init_queue(q *C.struct_asio_queue) {
+//export goasio_init_queue
+func goasio_init_queue(q *C.struct_asio_queue) {
 	lib.Init(queueHeader(q))
 }
 
-//export asio_cleanup_queue
-func asio_cleanup_queue(q *C.struct_asio_queue) {
+//export goasio_cleanup_queue
+func goasio_cleanup_queue(q *C.struct_asio_queue) {
 	lib.Queue("asio_cleanup_queue", queueHeader(q)).Cleanup()
 }
 
-//export asio_get
-func asio_get(q *C.struct_asio_queue) *C.struct_asio_request {
+//export goasio_get
+func goasio_get(q *C.struct_asio_queue) *C.struct_asio_request {
 	return cRequest(lib.Queue("asio_get", queueHeader(q)).Get())
 }
 
-//export asio_submit
-func asio_submit(r *C.struct_asio_request) {
+//export goasio_submit
+func goasio_submit(r *C.struct_asio_request) {
 	lib.Submit(requestHeader(r))
 }
 
-//export asio_wait
-func asio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
+//export goasio_wait
+func goasio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
 	return cRequest(lib.Queue("asio_wait", queueHeader(q)).Wait())
 }
 
-//export asio_put
-func asio_put(r *C.struct_asio_request) {
+//export goasio_put
+func goasio_put(r *C.struct_asio_request) {
 	lib.Put(requestHeader(r))
 }
 
-//export asio_sync
-func asio_sync(q *C.struct_asio_queue) {
+//export goasio_sync
+func goasio_sync(q *C.struct_asio_queue) {
 	lib.Queue("asio_sync", queueHeader(q)).Sync()
 }
 

@@ -41,3 +41,22 @@ func (f *fifo) pop() *request {
 	f.n--
 	return r
 }
+
+// removeFirst removes and returns the oldest element for which match is
+// true, or nil if there is none. The order of the others is kept.
+func (f *fifo) removeFirst(match func(*request) bool) *request {
+	for i := 0; i < f.n; i++ {
+		r := f.buf[(f.head+i)%len(f.buf)]
+		if !match(r) {
+			continue
+		}
+		for j := i; j > 0; j-- { // close the gap from the head side
+			f.buf[(f.head+j)%len(f.buf)] = f.buf[(f.head+j-1)%len(f.buf)]
+		}
+		f.buf[f.head] = nil
+		f.head = (f.head + 1) % len(f.buf)
+		f.n--
+		return r
+	}
+	return nil
+}

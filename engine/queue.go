@@ -23,14 +23,16 @@ type Queue struct {
 	collected fifo       // finished reads and writes collected, not yet returned by Wait
 	kinds     kindCache  // for readNow, which runs in the caller's thread
 
-	mu      sync.Mutex
-	pending fifo          // submitted, not started, oldest first
-	active  fifo          // started, not collected, oldest first
-	exec    []*request    // executing now (all of them are in active too)
-	tasks   int           // background tasks scheduled or running
-	pos     position      // the file position that positioned write-backs continue
-	waiting bool          // the caller is (about to be) parked on wake
-	wake    chan struct{} // capacity 1: a token for the parked caller
+	mu         sync.Mutex
+	pending    fifo          // submitted, not started, oldest first
+	active     fifo          // started, not collected, oldest first
+	exec       []*request    // executing now (all of them are in active too)
+	tasks      int           // background tasks scheduled or running
+	callerExec bool          // one of exec is executed by the caller's thread
+	pos        position      // the file position that positioned write-backs continue
+	waiting    bool          // the caller is (about to be) parked on wake
+	waitingWB  bool          // ... and any write-back done will do
+	wake       chan struct{} // capacity 1: a token for the parked caller
 }
 
 // request is the Go side of one struct asio_request.
@@ -136,7 +138,7 @@ func (q *Queue) submit(r *request) {
 			q.eng.misuse(fn, "write-back of %d bytes is larger than the request's buffer of %d bytes", h.Len, r.size)
 		}
 		for q.runningWB >= int(q.pub.MaxWritebacks) {
-			q.collect(q.next())
+			q.collect(q.next(true))
 		}
 		q.runningWB++
 	case OpFree:
@@ -188,14 +190,14 @@ func (q *Queue) Wait() *RequestHeader {
 		if q.running == 0 {
 			return nil
 		}
-		q.collect(q.next())
+		q.collect(q.next(false))
 	}
 }
 
 // Sync waits until every submitted request has finished (asio_sync).
 func (q *Queue) Sync() {
 	for q.running > 0 {
-		q.collect(q.next())
+		q.collect(q.next(false))
 	}
 }
 

@@ -51,7 +51,7 @@ func (q *Queue) enqueue(r *request) {
 	q.pending.push(r)
 	// A task between requests will take r. Otherwise start one, unless
 	// every task is busy and r cannot run beside them.
-	start := q.tasks == len(q.exec) && q.tasks < maxTasks && (q.tasks == 0 || q.mayOverlap(r))
+	start := q.tasksBusy() && q.tasks < maxTasks && (q.tasks == 0 || q.mayOverlap(r))
 	if start {
 		q.tasks++
 	}
@@ -59,6 +59,16 @@ func (q *Queue) enqueue(r *request) {
 	if start {
 		q.eng.exec.Run(q.drain)
 	}
+}
+
+// tasksBusy tells whether every background task is executing a request,
+// so none will take the next pending one.
+func (q *Queue) tasksBusy() bool {
+	busy := len(q.exec)
+	if q.callerExec {
+		busy--
+	}
+	return q.tasks == busy
 }
 
 // mayOverlap is a guess, without system calls, whether r could start while
@@ -84,7 +94,7 @@ func (q *Queue) drain() {
 		}
 		q.start(r, true)
 		// If the next request could run beside r, let another task try.
-		if next := q.pending.peek(); next != nil && q.tasks == len(q.exec) && q.tasks < maxTasks && q.mayOverlap(next) {
+		if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
 			q.tasks++
 			q.eng.exec.Run(q.drain)
 		}
@@ -98,10 +108,12 @@ func (q *Queue) drain() {
 }
 
 // next returns the oldest started request not yet collected, once it is
-// done. When nothing of the queue has started, the caller executes the next
-// request itself instead of waiting for a hand-off. The caller must have a
-// request running.
-func (q *Queue) next() *request {
+// done; with anyWriteback, also any write-back that is done (nobody can
+// tell in which order write-backs are recycled, and waiting for the oldest
+// would leave the others' slots empty). When nothing of the queue has
+// started, the caller executes the next request itself instead of waiting
+// for a hand-off. The caller must have a request running.
+func (q *Queue) next(anyWriteback bool) *request {
 	q.mu.Lock()
 	for {
 		if h := q.active.peek(); h != nil {
@@ -110,6 +122,12 @@ func (q *Queue) next() *request {
 				q.mu.Unlock()
 				return h
 			}
+			if anyWriteback {
+				if r := q.active.removeFirst(doneWriteback); r != nil {
+					q.mu.Unlock()
+					return r
+				}
+			}
 		} else {
 			r := q.pending.peek()
 			if r == nil {
@@ -117,9 +135,11 @@ func (q *Queue) next() *request {
 				panic("engine: a request is running but none is pending or started")
 			}
 			q.start(r, false)
+			q.callerExec = true
 			q.mu.Unlock()
 			r.execute()
 			q.mu.Lock()
+			q.callerExec = false
 			q.finish(r)
 			q.active.pop() // r: nothing was started before it
 			// Requests behind r progress in the background.
@@ -133,12 +153,14 @@ func (q *Queue) next() *request {
 			}
 			return r
 		}
-		q.waiting = true
+		q.waiting, q.waitingWB = true, anyWriteback
 		q.mu.Unlock()
 		<-q.wake
 		q.mu.Lock()
 	}
 }
+
+func doneWriteback(r *request) bool { return r.done && r.op == OpWriteBack }
 
 // mayStart tells whether r, the oldest pending request, may start beside
 // the executing ones. It may look r and them up with system calls.
@@ -215,8 +237,9 @@ func (q *Queue) finish(r *request) {
 		}
 	}
 	r.done = true
-	// The caller waits only for the oldest started request.
-	if q.waiting && q.active.peek() == r {
+	// The caller waits only for the oldest started request, or for any
+	// write-back.
+	if q.waiting && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack) {
 		q.waiting = false
 		q.wake <- struct{}{}
 	}

@@ -1,0 +1,51 @@
+# Install rules of ucw-asio, included by the top CMakeLists.txt; `make install`
+# in the Makefile installs the same tree:
+#
+#   <libdir>/libucw-asio.so.1                 the library (SONAME libucw-asio.so.1)
+#   <libdir>/libucw-asio.so                   -> libucw-asio.so.1, for -lucw-asio
+#   <includedir>/ucw/asio.h                   the header
+#   <libdir>/pkgconfig/ucw-asio.pc            for pkg-config
+#   <libdir>/cmake/ucw-asio/ucw-asioConfig.cmake, ucw-asioConfigVersion.cmake
+#                                             for find_package(ucw-asio)
+#
+# <libdir> and <includedir> come from GNUInstallDirs (lib and include under
+# most prefixes).
+
+include(GNUInstallDirs)
+
+set(_ucw_asio_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/ucw-asio)
+
+install(FILES ${UCW_ASIO_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+# build-lib.sh makes the symlink beside the library; install() copies it as a symlink.
+install(FILES ${CMAKE_BINARY_DIR}/libucw-asio.so DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/include/ucw/asio.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ucw)
+
+# The package files find the tree relative to their own place.
+file(RELATIVE_PATH config_to_prefix /prefix/${_ucw_asio_cmakedir} /prefix)
+set(libdir ${CMAKE_INSTALL_LIBDIR})
+set(includedir ${CMAKE_INSTALL_INCLUDEDIR})
+set(version ${PROJECT_VERSION})
+configure_file(${CMAKE_SOURCE_DIR}/packaging/ucw-asioConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfig.cmake @ONLY)
+configure_file(${CMAKE_SOURCE_DIR}/packaging/ucw-asioConfigVersion.cmake.in
+  ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfigVersion.cmake @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfig.cmake
+  ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfigVersion.cmake DESTINATION ${_ucw_asio_cmakedir})
+
+# The .pc file names the prefix, which is known only at install time
+# (cmake --install --prefix): it is written then.
+install(CODE "
+  set(prefix \"\${CMAKE_INSTALL_PREFIX}\")
+  set(libdir \"${CMAKE_INSTALL_LIBDIR}\")
+  set(includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")
+  set(version \"${PROJECT_VERSION}\")
+  configure_file(\"${CMAKE_SOURCE_DIR}/packaging/ucw-asio.pc.in\"
+    \"${CMAKE_BINARY_DIR}/packaging/ucw-asio.pc\" @ONLY)
+")
+install(FILES ${CMAKE_BINARY_DIR}/packaging/ucw-asio.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+unset(config_to_prefix)
+unset(libdir)
+unset(includedir)
+unset(version)

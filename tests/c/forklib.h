@@ -1,0 +1,238 @@
+/*
+ *	ucw-asio C test suite -- helpers for children forked WITHOUT exec
+ *
+ *	testlib.h runs scenarios in re-executed children, because the Go runtime
+ *	does not survive a fork without exec. The t_fork_* tests fork without
+ *	exec on purpose: such a child is served by the library's C layer
+ *	(capi/forked.c), synchronously, and that is what they test.
+ */
+
+#ifndef UCW_ASIO_FORKLIB_H
+#define UCW_ASIO_FORKLIB_H
+
+#include "testlib.h"
+
+/*
+ * Collect what a child writes on the pipe `fd` (its stderr) until it closes
+ * it, then reap the child; kill it if it is still running at `deadline`
+ * (tl_now() time). Fills c (see struct tl_child).
+ */
+static inline void tf_collect(pid_t pid, int fd, double deadline, struct tl_child *c)
+{
+	int status;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)((deadline - tl_now()) * 1000);
+		char chunk[4096];
+		ssize_t got;
+		if (left <= 0) {
+			c->timed_out = 1;
+			break;
+		}
+		if (poll(&p, 1, left) < 0) {
+			if (errno == EINTR)
+				continue;
+			tl_fail(__FILE__, __LINE__, "poll: %s", strerror(errno));
+		}
+		if (!p.revents)
+			continue;
+		got = read(fd, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (c->errlen < sizeof(c->err) - 1) {
+			size_t take = (size_t)got;
+			if (take > sizeof(c->err) - 1 - c->errlen)
+				take = sizeof(c->err) - 1 - c->errlen;
+			memcpy(c->err + c->errlen, chunk, take);
+			c->errlen += take;
+		}
+	}
+	close(fd);
+	c->err[c->errlen] = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			tl_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
+		if (!c->timed_out && tl_now() >= deadline)
+			c->timed_out = 1;
+		if (c->timed_out) {
+			kill(pid, SIGKILL);
+			continue;
+		}
+		tl_sleep_ms(2);
+	}
+	if (!c->timed_out) {
+		if (WIFEXITED(status))
+			c->exited = 1, c->code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			c->signaled = 1, c->sig = WTERMSIG(status);
+	}
+}
+
+/*
+ * Fork (no exec) and run fn(arg) in the child, whose exit status is fn's
+ * return value (through exit(), so stdio is flushed and atexit handlers run).
+ * The child's stderr is captured; it gets UCW_DIE_BY_ABORT=1 if die_by_abort,
+ * else no UCW_DIE_BY_ABORT at all. Returns after the child ended, or was
+ * killed after timeout_ms.
+ */
+static inline void tf_fork(int (*fn)(void *), void *arg, int die_by_abort, int timeout_ms, struct tl_child *c)
+{
+	int pfd[2];
+	pid_t pid;
+	memset(c, 0, sizeof(*c));
+	tl_tmpdir();				/* created by the parent, shared with the child */
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		tl_fail(__FILE__, __LINE__, "pipe2: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		tl_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+	if (!pid) {
+		close(pfd[0]);
+		dup2(pfd[1], 2);
+		close(pfd[1]);
+		if (die_by_abort)
+			setenv("UCW_DIE_BY_ABORT", "1", 1);
+		else
+			unsetenv("UCW_DIE_BY_ABORT");
+		exit(fn(arg));
+	}
+	close(pfd[1]);
+	tf_collect(pid, pfd[0], tl_now() + timeout_ms / 1000.0, c);
+}
+
+/* CHECK_CHILD_OK(what, c): the child exited with status 0. */
+#define CHECK_CHILD_OK(what, c) \
+	CHECK((c)->exited && (c)->code == 0, "%s: the forked child %s; its stderr: %s", (what), \
+	      tl_child_how(c), (c)->errlen ? (c)->err : "(empty)")
+
+/*
+ * The child died of a message: exactly one line on stderr that starts with
+ * `start` and contains `phrase`, then exit status 1 (or SIGABRT when
+ * want_abort). Returns NULL if so, else a description of what differed.
+ */
+static inline const char *tf_died_with(const struct tl_child *c, int want_abort, const char *start, const char *phrase)
+{
+	static char why[256];
+	const char *nl = strchr(c->err, '\n');
+	if (want_abort && !(c->signaled && c->sig == SIGABRT))
+		snprintf(why, sizeof(why), "expected death by SIGABRT (UCW_DIE_BY_ABORT=1), the child %s", tl_child_how(c));
+	else if (!want_abort && !(c->exited && c->code == 1))
+		snprintf(why, sizeof(why), "expected exit status 1, the child %s", tl_child_how(c));
+	else if (!nl || nl[1])
+		snprintf(why, sizeof(why), "expected exactly one line on stderr");
+	else if (strncmp(c->err, start, strlen(start)))
+		snprintf(why, sizeof(why), "the line does not start with \"%s\"", start);
+	else if (phrase && !strstr(c->err, phrase))
+		snprintf(why, sizeof(why), "the line does not contain \"%s\"", phrase);
+	else
+		return NULL;
+	return why;
+}
+
+/*** The fb-direct streaming copy, checked ***/
+
+/* Write `size` bytes of pattern `seed` to the file `name` with plain I/O. */
+static inline void tf_make_source(const char *name, uint64_t size, uint64_t seed)
+{
+	size_t chunk = 1 << 20;
+	unsigned char *buf = tl_malloc(chunk);
+	int fd = tl_tmpfile(name, O_WRONLY);
+	uint64_t off;
+	for (off = 0; off < size; off += chunk) {
+		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
+		tl_fill(buf, n, seed, off);
+		tl_write_all(fd, buf, n);
+	}
+	close(fd);
+	free(buf);
+}
+
+/* Is O_DIRECT usable in the temporary directory? */
+static inline int tf_have_o_direct(void)
+{
+	int fd = tl_tmpfile("o_direct_probe", O_RDWR);
+	close(fd);
+	fd = tl_tmpopen("o_direct_probe", O_RDONLY | O_DIRECT);
+	if (fd < 0 && errno == EINVAL)
+		return 0;
+	CHECK(fd >= 0, "open(O_DIRECT): %s", strerror(errno));
+	close(fd);
+	return 1;
+}
+
+/*
+ * Copy the file `from` (size bytes of pattern seed) to `to` through one queue,
+ * both opened with O_DIRECT, in the fb-direct pattern: one ASIO_READ ahead of
+ * the consumer, every buffer written with ASIO_WRITE_BACK, the tail rounded
+ * up to 4096 and cut with ftruncate after asio_sync. Checks the statuses, the
+ * limits of the counters and the copy, byte for byte.
+ */
+static inline void tf_direct_copy(const char *from, const char *to, uint bs, uint max_wb, uint64_t size, uint64_t seed)
+{
+	struct asio_queue q;
+	struct asio_request *ahead, *r, *w;
+	uint64_t total = 0;
+	int src = tl_tmpopen(from, O_RDONLY | O_DIRECT), dst = tl_tmpfile(to, O_RDWR | O_DIRECT), wbs = 0;
+	unsigned char *buf;
+
+	CHECK(src >= 0, "open(%s, O_DIRECT): %s", from, strerror(errno));
+	tl_init_queue(&q, bs, max_wb);
+	ahead = tl_req(&q, ASIO_READ, src, bs);
+	asio_submit(ahead);
+	for (;;) {
+		r = asio_wait(&q);
+		CHECK_PTR("asio_wait returns the read ahead", ahead, r);
+		CHECK_EQ("read size", size - total < bs ? size - total : bs, r->status);
+		CHECK_EQ("read errno", 0, r->returned_errno);
+		if (!r->status) {
+			asio_put(r);
+			break;
+		}
+		ahead = tl_req(&q, ASIO_READ, src, bs);
+		asio_submit(ahead);
+		w = asio_get(&q);
+		memcpy(w->buffer, r->buffer, (size_t)r->status);
+		w->len = ((uint)r->status + 4095u) & ~4095u;
+		memset(w->buffer + r->status, 0, w->len - (uint)r->status);
+		w->op = ASIO_WRITE_BACK;
+		w->fd = dst;
+		total += (uint)r->status;
+		asio_put(r);
+		asio_submit(w);
+		wbs++;
+		CHECK(q.running_writebacks >= 1 && q.running_writebacks <= max_wb,
+		      "running_writebacks %u after write-back #%d, expected 1 to %u", q.running_writebacks, wbs, max_wb);
+		CHECK(q.allocated_requests <= max_wb + 1, "allocated_requests %u > max_writebacks + the read ahead",
+		      q.allocated_requests);
+	}
+	asio_sync(&q);
+	CHECK_COUNTERS(&q, 0, 0, 0);
+	CHECK_PTR("asio_wait after asio_sync", NULL, asio_wait(&q));
+	asio_cleanup_queue(&q);
+	CHECK_EQ("bytes copied", size, total);
+	CHECK(ftruncate(dst, (off_t)total) == 0, "ftruncate: %s", strerror(errno));
+	close(dst);
+	close(src);
+
+	dst = tl_tmpopen(to, O_RDONLY);
+	CHECK(dst >= 0, "open(%s): %s", to, strerror(errno));
+	CHECK_EQ("size of the copy", size, tl_size(dst));
+	buf = tl_malloc(1 << 20);
+	for (total = 0; total < size;) {
+		size_t n = tl_pread_all(dst, buf, 1 << 20, (off_t)total);
+		CHECK(n > 0, "the copy ends early at %llu", (unsigned long long)total);
+		CHECK_FILL("the copy", buf, n, seed, total);
+		total += n;
+	}
+	free(buf);
+	close(dst);
+}
+
+#endif

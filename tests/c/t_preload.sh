@@ -1,0 +1,101 @@
+#!/bin/sh
+# t_preload.sh MODE LIB [PROGRAM]: ucw-asio swapped into programs with
+# LD_PRELOAD=LIB, the way the README says, checked as a user would see it.
+#
+#   swap PROGRAM      PROGRAM (t_preload_prog) is linked against the stand-in
+#                     libucw. Without LD_PRELOAD the stand-in serves its first
+#                     asio call and ends it with status 42; with LD_PRELOAD every
+#                     call, also those from inside the fb-direct miniature, is
+#                     served by LIB: exit 0, the copy verified, LIB named as
+#                     the provider of the functions, no word from the stand-in.
+#   bash              bash -c 'true' and a small pipeline with a subshell.
+#   signals|threads|forkexec PROGRAM
+#                     a program that never asked for ucw-asio (preload_*.c):
+#                     exit 0, its "...: ok" line, nothing on stderr, and the
+#                     library mapped into it.
+# Exit status: 0 pass, 1 fail (with a FAIL line), 77 skip.
+set -u
+mode=$1
+lib=$2
+prog=${3:-}
+
+fail() {
+	echo "FAIL t_preload $mode: $*"
+	exit 1
+}
+
+[ -f "$lib" ] || fail "no library at $lib"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ucw-asio-preload.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# run OUTFILE ERRFILE [LD_PRELOAD value or -] COMMAND...: sets rc.
+run() {
+	out=$1 err=$2 pre=$3
+	shift 3
+	if [ "$pre" = - ]; then
+		env -u LD_PRELOAD "$@" >"$out" 2>"$err"
+	else
+		env LD_PRELOAD="$pre" "$@" >"$out" 2>"$err"
+	fi
+	rc=$?
+}
+
+show() {
+	echo "--- stdout:"; cat "$tmp/out"; echo "--- stderr:"; cat "$tmp/err"
+}
+
+case $mode in
+swap)
+	run "$tmp/out" "$tmp/err" - "$prog"
+	[ $rc = 42 ] || { show; fail "without LD_PRELOAD: expected the stand-in's exit status 42, got $rc"; }
+	grep -q '^stand-in libucw: asio_init_queue called$' "$tmp/err" ||
+		{ show; fail "without LD_PRELOAD: the stand-in did not report the first call"; }
+	grep -q '^asio_submit is defined by: .*libucw-standin\.so' "$tmp/out" ||
+		{ show; fail "without LD_PRELOAD: asio_submit should come from the stand-in"; }
+	echo "without LD_PRELOAD: served by the stand-in (exit status 42), as expected"
+
+	run "$tmp/out" "$tmp/err" "$lib" "$prog"
+	if [ $rc = 77 ]; then
+		cat "$tmp/out"
+		exit 77
+	fi
+	[ $rc = 0 ] || { show; fail "with LD_PRELOAD=$lib: exit status $rc"; }
+	! grep -q 'stand-in' "$tmp/err" || { show; fail "with LD_PRELOAD: the stand-in was called"; }
+	for what in 'asio_submit' 'ucw_asio_submit' 'ucw_asio_init_queue as standin_fbdirect binds it'; do
+		grep -q "^$what is defined by: .*libucw-asio\.so" "$tmp/out" ||
+			{ show; fail "with LD_PRELOAD: $what is not defined by libucw-asio.so"; }
+	done
+	grep -q '^copy verified: ' "$tmp/out" || { show; fail "with LD_PRELOAD: no verified copy"; }
+	[ ! -s "$tmp/err" ] || { show; fail "with LD_PRELOAD: unexpected output on stderr"; }
+	cat "$tmp/out"
+	;;
+bash)
+	command -v bash >/dev/null || { echo "SKIP: no bash"; exit 77; }
+	run "$tmp/out" "$tmp/err" "$lib" bash -c 'true'
+	[ $rc = 0 ] || { show; fail "bash -c 'true': exit status $rc"; }
+	[ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || { show; fail "bash -c 'true' printed something"; }
+	run "$tmp/out" "$tmp/err" "$lib" bash -c \
+		'grep -c "libucw-asio\.so" /proc/$$/maps; (echo sub) | cat; seq 1 1000 | sort -rn | head -n 1'
+	[ $rc = 0 ] || { show; fail "bash pipeline: exit status $rc"; }
+	printf 'sub\n1000\n' >"$tmp/want"
+	tail -n 2 "$tmp/out" | cmp -s - "$tmp/want" || { show; fail "bash pipeline: wrong output"; }
+	[ "$(head -n 1 "$tmp/out")" -ge 1 ] 2>/dev/null || { show; fail "libucw-asio.so is not mapped into bash"; }
+	[ ! -s "$tmp/err" ] || { show; fail "bash pipeline: output on stderr"; }
+	echo "bash under LD_PRELOAD: ok"
+	;;
+signals | threads | forkexec)
+	run "$tmp/out" "$tmp/err" "$lib" "$prog"
+	[ $rc = 0 ] || { show; fail "exit status $rc"; }
+	grep -q "^$mode: ok\$" "$tmp/out" || { show; fail "no \"$mode: ok\" line"; }
+	if grep -q 'mapped: no' "$tmp/out" || ! grep -q '^libucw-asio mapped: yes$' "$tmp/out"; then
+		show
+		fail "libucw-asio.so was not loaded into every program"
+	fi
+	[ ! -s "$tmp/err" ] || { show; fail "output on stderr"; }
+	cat "$tmp/out"
+	;;
+*)
+	fail "unknown mode $mode"
+	;;
+esac
+exit 0
