@@ -5,6 +5,8 @@
 #   make test     go vet, go test -race, then the C suite with CMake and ctest
 #   make install  PREFIX=/usr/local (DESTDIR honoured): the library, its header, ucw-asio.pc and
 #                 the CMake package (find_package(ucw-asio) -> target ucw-asio::ucw-asio)
+#   make bench    the benchmark suite against plain syscalls, liburing and POSIX AIO (bench/bench.mk);
+#                 make bench-quick: the same in under a minute
 #   make clean
 
 GO      ?= go
@@ -75,3 +77,4 @@ install: $(LIB)
 clean:
 	rm -rf $(BUILD)
 
+include bench/bench.mk
