@@ -43,11 +43,16 @@ func (f *fifo) pop() *request {
 }
 
 // removeFirst removes and returns the oldest element for which match is
-// true, or nil if there is none. The order of the others is kept.
-func (f *fifo) removeFirst(match func(*request) bool) *request {
+// true, looking only as far as the elements for which skip is true: the
+// first element that neither matches nor may be skipped ends the search.
+// It returns nil if nothing was found. The order of the others is kept.
+func (f *fifo) removeFirst(match, skip func(*request) bool) *request {
 	for i := 0; i < f.n; i++ {
 		r := f.buf[(f.head+i)%len(f.buf)]
 		if !match(r) {
+			if !skip(r) {
+				return nil
+			}
 			continue
 		}
 		for j := i; j > 0; j-- { // close the gap from the head side

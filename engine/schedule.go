@@ -108,9 +108,13 @@ func (q *Queue) drain() {
 }
 
 // next returns the oldest started request not yet collected, once it is
-// done; with anyWriteback, also any write-back that is done (nobody can
-// tell in which order write-backs are recycled, and waiting for the oldest
-// would leave the others' slots empty). When nothing of the queue has
+// done. With anyWriteback (a write-back submit at the limit) it may also
+// return a done write-back that only write-backs precede: write-backs on
+// different files or positioned ones finish in any order, and waiting for
+// the oldest would leave the others' slots empty. The counters come out
+// as in-order reaping would leave them; what differs is only which
+// write-back's failure, if several fail, ends the process first. Reads and
+// writes are always collected in order. When nothing of the queue has
 // started, the caller executes the next request itself instead of waiting
 // for a hand-off. The caller must have a request running.
 func (q *Queue) next(anyWriteback bool) *request {
@@ -123,7 +127,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 				return h
 			}
 			if anyWriteback {
-				if r := q.active.removeFirst(doneWriteback); r != nil {
+				if r := q.active.removeFirst(doneWriteback, isWriteback); r != nil {
 					q.mu.Unlock()
 					return r
 				}
@@ -161,6 +165,8 @@ func (q *Queue) next(anyWriteback bool) *request {
 }
 
 func doneWriteback(r *request) bool { return r.done && r.op == OpWriteBack }
+
+func isWriteback(r *request) bool { return r.op == OpWriteBack }
 
 // mayStart tells whether r, the oldest pending request, may start beside
 // the executing ones. It may look r and them up with system calls.
