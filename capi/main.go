@@ -1,20 +1,22 @@
-// Command capi is the C face of ucw-asio: built with -buildmode=c-shared it
-// is libucw-asio.so, exporting the functions of <ucw/asio.h>.
+// Command capi is the engine library of ucw-asio: built with
+// -buildmode=c-shared it is libucw-asio-go.so.1, exporting one goasio_*
+// function per function of <ucw/asio.h> (declared in goasio.h).
 //
-// The public functions are C (exports.c): each calls the Go export of the
-// same name with the prefix goasio_ (this file), or, in a child forked
-// without exec, where the Go runtime cannot run, the small synchronous C
-// implementation in forked.c. The Go exports only convert the caller's
-// pointers to the engine's views of the same memory and call the engine,
-// where all the logic lives. The version script (exports.map) keeps the
-// goasio_ names local. sigmask.c keeps the host program's signals off the
-// runtime's threads.
+// The library a program links or preloads is libucw-asio.so.1, a small C
+// library (capi/stub/, built without Go): it loads this one with dlopen
+// when the process first calls asio, and calls the goasio_* functions
+// through pointers. A child forked without exec after the engine was loaded
+// (the Go runtime cannot run there), or a process where the engine cannot be
+// loaded, it serves with a synchronous C implementation. The Go exports
+// only convert the caller's pointers to the engine's views of the same
+// memory and call the engine, where all the logic lives. The version script
+// (goasio.map) exports the goasio_* names and keeps the runtime's local.
 package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include
 #include <stdlib.h>
-#include <ucw/asio.h>
+#include "goasio.h"
 */
 import "C"
 

@@ -3,6 +3,8 @@
 #
 #   <libdir>/libucw-asio.so.1                 the library (SONAME libucw-asio.so.1)
 #   <libdir>/libucw-asio.so                   -> libucw-asio.so.1, for -lucw-asio
+#   <libdir>/libucw-asio-go.so.1              the engine, which the library loads on first
+#                                             use from its own directory
 #   <includedir>/ucw/asio.h                   the header
 #   <libdir>/pkgconfig/ucw-asio.pc            for pkg-config
 #   <libdir>/cmake/ucw-asio/ucw-asioConfig.cmake, ucw-asioConfigVersion.cmake
@@ -15,7 +17,7 @@ include(GNUInstallDirs)
 
 set(_ucw_asio_cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/ucw-asio)
 
-install(FILES ${UCW_ASIO_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR}
+install(FILES ${UCW_ASIO_LIB} ${UCW_ASIO_ENGINE_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR}
   PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 # build-lib.sh makes the symlink beside the library; install() copies it as a symlink.
 install(FILES ${CMAKE_BINARY_DIR}/libucw-asio.so DESTINATION ${CMAKE_INSTALL_LIBDIR})

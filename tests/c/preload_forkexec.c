@@ -8,7 +8,9 @@
  *  - fork + exec of sh -c 'echo from-sh; exit 3' (output through a pipe);
  *  - a forked child that does not exec, computes and exits 5 (_exit);
  *  - posix_spawn of /bin/true, system("exit 4"), popen("echo popen").
- * Prints "libucw-asio mapped: yes|no", then "forkexec: ok".
+ * Prints "libucw-asio mapped: yes|no", "engine mapped: yes|no", "threads at
+ * start: N" (and the same lines of the re-executed child, prefixed with
+ * "child: "), then "forkexec: ok".
  */
 
 #include "preload_common.h"
@@ -65,10 +67,10 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc > 1 && !strcmp(argv[1], "child")) {
-		printf("child: libucw-asio mapped: %s\n", pc_preloaded() ? "yes" : "no");
+		pc_report("child: ");
 		return 7;
 	}
-	printf("libucw-asio mapped: %s\n", pc_preloaded() ? "yes" : "no");
+	pc_report("");
 	fflush(stdout);
 
 	code = run(self, out, sizeof(out));

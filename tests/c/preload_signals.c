@@ -2,6 +2,14 @@
  * preload_signals: a program with signal handling of its own, which never
  * asked for ucw-asio (t_preload.sh runs it with LD_PRELOAD=libucw-asio.so).
  *
+ * Built with -DUSE_ASIO it is t_signals_engine, linked with ucw-asio: its
+ * main thread's first asio call loads the engine, whose Go runtime starts
+ * its threads (the library blocks every signal around the load, so that
+ * they block the program's signals), after the program installed its
+ * handlers, which must stay. A read blocked on an empty pipe keeps
+ * an engine thread in read(2) during the checks below; the engine must be
+ * mapped and have threads.
+ *
  *  - handlers for SIGINT and SIGALRM, installed with plain sigaction (no
  *    SA_ONSTACK), stay installed and fire: raise(SIGINT), 20 times
  *    kill(getpid(), SIGINT), 5 SIGALRMs of an interval timer;
@@ -10,7 +18,8 @@
  *  - the sigwait() daemon pattern: SIGTERM, SIGUSR1 and SIGHUP blocked in
  *    every thread of the program and taken by a sigwait() thread: 60 signals
  *    sent to the process, one at a time, all arrive, none kills the process.
- * Prints "libucw-asio mapped: yes|no", then "signals: ok".
+ * Prints "libucw-asio mapped: yes|no", "engine mapped: yes|no", "threads at
+ * start: N", then "signals: ok".
  */
 
 #include "preload_common.h"
@@ -20,6 +29,9 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
+#ifdef USE_ASIO
+#include <ucw/asio.h>
+#endif
 
 static int sigint_count, sigalrm_count, wrong_sig, foreign_thread;
 static pid_t main_tid;
@@ -35,6 +47,39 @@ static void on_signal(int sig)
 	else
 		__atomic_add_fetch(&wrong_sig, 1, __ATOMIC_SEQ_CST);
 }
+
+#ifdef USE_ASIO
+static struct asio_queue q;
+static struct asio_request *blocked;
+static int pipefd[2];
+
+/* The first asio call, then a read that blocks in the engine. */
+static void start_engine(void)
+{
+	memset(&q, 0, sizeof(q));
+	q.buffer_size = 4096;
+	q.max_writebacks = 1;
+	asio_init_queue(&q);
+	CHECK(pipe(pipefd) == 0, "pipe: %s", strerror(errno));
+	blocked = asio_get(&q);
+	blocked->op = ASIO_READ;
+	blocked->fd = pipefd[0];
+	blocked->len = 2;
+	asio_submit(blocked);
+	CHECK(pc_engine_mapped(), "the engine is not mapped after the first asio call");
+	CHECK(pc_threads() > 1, "the engine has no threads");
+}
+
+static void stop_engine(void)
+{
+	struct asio_request *r;
+	CHECK(write(pipefd[1], "ok", 2) == 2, "write: %s", strerror(errno));
+	r = asio_wait(&q);
+	CHECK(r == blocked && r->status == 2 && !memcmp(r->buffer, "ok", 2), "the blocked read did not complete");
+	asio_put(r);
+	asio_cleanup_queue(&q);
+}
+#endif
 
 static const int waited[] = { SIGTERM, SIGUSR1, SIGHUP };
 static int waited_count[3];
@@ -63,13 +108,16 @@ int main(void)
 	int i;
 
 	main_tid = (pid_t)syscall(SYS_gettid);
-	printf("libucw-asio mapped: %s\n", pc_preloaded() ? "yes" : "no");
+	pc_report("");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	CHECK(sigaction(SIGINT, &sa, NULL) == 0, "sigaction(SIGINT): %s", strerror(errno));
 	CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction(SIGALRM): %s", strerror(errno));
+#ifdef USE_ASIO
+	start_engine();		/* after the program's handlers: the runtime must leave them alone */
+#endif
 
 	raise(SIGINT);
 	CHECK(sigint_count == 1, "raise(SIGINT): the handler ran %d times", sigint_count);
@@ -100,6 +148,9 @@ int main(void)
 	pthread_join(t, NULL);
 	for (i = 0; i < 3; i++)
 		CHECK(waited_count[i] == 20, "sigwait() got signal %d %d times, expected 20", waited[i], waited_count[i]);
+#ifdef USE_ASIO
+	stop_engine();
+#endif
 	printf("signals: ok\n");
 	return 0;
 }

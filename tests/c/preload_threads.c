@@ -7,7 +7,8 @@
  *  - two threads play ping-pong with a condition variable, 2000 rounds;
  *  - 200 short threads are created and joined one after the other, each
  *    returning its argument.
- * Prints "libucw-asio mapped: yes|no", then "threads: ok".
+ * Prints "libucw-asio mapped: yes|no", "engine mapped: yes|no", "threads at
+ * start: N", then "threads: ok".
  */
 
 #include "preload_common.h"
@@ -68,7 +69,7 @@ int main(void)
 	void *ret;
 	int i;
 
-	printf("libucw-asio mapped: %s\n", pc_preloaded() ? "yes" : "no");
+	pc_report("");
 	CHECK(pthread_barrier_init(&barrier, NULL, THREADS) == 0, "pthread_barrier_init failed");
 	for (i = 0; i < THREADS; i++)
 		CHECK(pthread_create(&t[i], NULL, adder, NULL) == 0, "pthread_create failed");

@@ -1,7 +1,8 @@
 /*
- * t_fork_contract: in a child forked WITHOUT exec (served synchronously by
- * the library's C layer), the contract of <ucw/asio.h> holds as in the
- * engine. Each scenario runs in its own forked child, within 10 s:
+ * t_fork_contract: in a child forked WITHOUT exec from a process that has
+ * loaded the engine (served by the library's synchronous C implementation),
+ * the contract of <ucw/asio.h> holds as in the engine. Each scenario runs in
+ * its own forked child, within 10 s:
  *  - fields: what asio_get sets and keeps (user_data), page-aligned buffers,
  *    recycling, use_count on a garbage struct; a buffer pointed at the
  *    caller's memory is served from there and asio_get restores the own one;
@@ -417,6 +418,7 @@ int main(void)
 	unsigned i, failed = 0;
 
 	tl_watchdog(100, "t_fork_contract");
+	tf_load_engine();		/* so that the children take the synchronous path */
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		const struct scenario *s = &scenarios[i];
 		const char *why = NULL;

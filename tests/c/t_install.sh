@@ -5,12 +5,13 @@
 #  - `make install PREFIX=P1` (from the library built in BUILD_DIR) and
 #    `cmake --install BUILD_DIR --prefix P2` each give the same tree:
 #    lib/libucw-asio.so.1 (executable), lib/libucw-asio.so -> libucw-asio.so.1,
-#    include/ucw/asio.h (the source's), lib/pkgconfig/ucw-asio.pc,
+#    lib/libucw-asio-go.so.1 (the engine, executable), the libraries the
+#    ones built, include/ucw/asio.h (the source's), lib/pkgconfig/ucw-asio.pc,
 #    lib/cmake/ucw-asio/ucw-asioConfig.cmake and ucw-asioConfigVersion.cmake;
 #  - in each tree, tests/c/consumer (copied out of the source tree) is built
 #    twice, with `pkg-config --cflags --libs ucw-asio` (PKG_CONFIG_PATH) and
 #    with find_package(ucw-asio 1.0) (CMAKE_PREFIX_PATH), and run: it must
-#    say "consumer: ok" and use the installed library;
+#    say "consumer: ok" and use the installed library and engine;
 #  - find_package(ucw-asio 2.0) fails (version file);
 #  - `make install DESTDIR=D PREFIX=/opt/ucw-asio` puts the tree under
 #    D/opt/ucw-asio, its .pc naming prefix=/opt/ucw-asio.
@@ -29,8 +30,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ucw-asio-install.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 log=$tmp/log
 
-# -o: the library in BUILD_DIR is what ctest tested; never rebuild it here.
-make -s -C "$src" -o "$build/libucw-asio.so.1" install BUILD="$build" PREFIX="$tmp/make" >"$log" 2>&1 ||
+# -o: the libraries in BUILD_DIR are what ctest tested; never rebuild them here.
+keep="-o $build/libucw-asio.so.1 -o $build/libucw-asio-go.so.1"
+# shellcheck disable=SC2086
+make -s -C "$src" $keep install BUILD="$build" PREFIX="$tmp/make" >"$log" 2>&1 ||
 	{ cat "$log"; fail "make install failed"; }
 cmake --install "$build" --prefix "$tmp/cmake" >"$log" 2>&1 || { cat "$log"; fail "cmake --install failed"; }
 
@@ -38,6 +41,8 @@ check_tree() {
 	p=$1
 	[ -f "$p/lib/libucw-asio.so.1" ] && [ -x "$p/lib/libucw-asio.so.1" ] || fail "$p/lib/libucw-asio.so.1 missing or not executable"
 	cmp -s "$p/lib/libucw-asio.so.1" "$build/libucw-asio.so.1" || fail "$p/lib/libucw-asio.so.1 is not the library built"
+	[ -f "$p/lib/libucw-asio-go.so.1" ] && [ -x "$p/lib/libucw-asio-go.so.1" ] || fail "$p/lib/libucw-asio-go.so.1 missing or not executable"
+	cmp -s "$p/lib/libucw-asio-go.so.1" "$build/libucw-asio-go.so.1" || fail "$p/lib/libucw-asio-go.so.1 is not the engine built"
 	[ -L "$p/lib/libucw-asio.so" ] && [ "$(readlink "$p/lib/libucw-asio.so")" = libucw-asio.so.1 ] ||
 		fail "$p/lib/libucw-asio.so is not a symlink to libucw-asio.so.1"
 	cmp -s "$p/include/ucw/asio.h" "$src/include/ucw/asio.h" || fail "$p/include/ucw/asio.h missing or different"
@@ -85,7 +90,8 @@ fi
 grep -q 'ucw-asio' "$log" || { cat "$log"; fail "find_package(ucw-asio 2.0) failed without naming ucw-asio"; }
 
 # DESTDIR staging.
-make -s -C "$src" -o "$build/libucw-asio.so.1" install BUILD="$build" PREFIX=/opt/ucw-asio DESTDIR="$tmp/stage" >"$log" 2>&1 ||
+# shellcheck disable=SC2086
+make -s -C "$src" $keep install BUILD="$build" PREFIX=/opt/ucw-asio DESTDIR="$tmp/stage" >"$log" 2>&1 ||
 	{ cat "$log"; fail "make install DESTDIR=... failed"; }
 check_tree "$tmp/stage/opt/ucw-asio"
 grep -q '^prefix=/opt/ucw-asio$' "$tmp/stage/opt/ucw-asio/lib/pkgconfig/ucw-asio.pc" || fail "the staged .pc does not say prefix=/opt/ucw-asio"

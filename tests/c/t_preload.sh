@@ -7,12 +7,21 @@
 #                     asio call and ends it with status 42; with LD_PRELOAD every
 #                     call, also those from inside the fb-direct miniature, is
 #                     served by LIB: exit 0, the copy verified, LIB named as
-#                     the provider of the functions, no word from the stand-in.
-#   bash              bash -c 'true' and a small pipeline with a subshell.
+#                     the provider of the functions, no word from the stand-in;
+#                     the engine (libucw-asio-go.so.1) not mapped before the
+#                     first call, mapped after the copy.
+#   fallback PROGRAM  the same with a copy of LIB alone in an empty directory,
+#                     so that its engine cannot be loaded: exactly one line on
+#                     stderr, "ucw-asio: cannot load the engine DIR/libucw-asio-go.so.1:
+#                     ...; running synchronously", and the copy verified all
+#                     the same (the synchronous C implementation), no engine.
+#   bash              bash -c 'true' and a small pipeline with a subshell:
+#                     the library mapped into bash, the engine not, 1 thread.
 #   signals|threads|forkexec PROGRAM
 #                     a program that never asked for ucw-asio (preload_*.c):
-#                     exit 0, its "...: ok" line, nothing on stderr, and the
-#                     library mapped into it.
+#                     exit 0, its "...: ok" line, nothing on stderr, the
+#                     library mapped into it (and into the program it
+#                     re-executes), the engine not, 1 thread at the start.
 # Exit status: 0 pass, 1 fail (with a FAIL line), 77 skip.
 set -u
 mode=$1
@@ -66,8 +75,30 @@ swap)
 			{ show; fail "with LD_PRELOAD: $what is not defined by libucw-asio.so"; }
 	done
 	grep -q '^copy verified: ' "$tmp/out" || { show; fail "with LD_PRELOAD: no verified copy"; }
+	grep -q '^engine mapped before the first call: no$' "$tmp/out" ||
+		{ show; fail "with LD_PRELOAD: the engine was loaded before the first asio call"; }
+	grep -q '^engine mapped after the copy: yes$' "$tmp/out" ||
+		{ show; fail "with LD_PRELOAD: the asio calls did not load the engine"; }
 	[ ! -s "$tmp/err" ] || { show; fail "with LD_PRELOAD: unexpected output on stderr"; }
 	cat "$tmp/out"
+	;;
+fallback)
+	mkdir "$tmp/lib" && cp -L "$lib" "$tmp/lib/libucw-asio.so.1" || fail "cannot copy $lib"
+	dir=$(cd "$tmp/lib" && pwd -P)
+	run "$tmp/out" "$tmp/err" "$dir/libucw-asio.so.1" "$prog"
+	if [ $rc = 77 ]; then
+		cat "$tmp/out"
+		exit 77
+	fi
+	[ $rc = 0 ] || { show; fail "exit status $rc"; }
+	grep -q '^copy verified: ' "$tmp/out" || { show; fail "no verified copy"; }
+	grep -q "^asio_submit is defined by: $dir/libucw-asio\.so\.1" "$tmp/out" ||
+		{ show; fail "asio_submit is not defined by the copy of the library"; }
+	grep -q '^engine mapped after the copy: no$' "$tmp/out" || { show; fail "an engine was mapped"; }
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || { show; fail "expected exactly one line on stderr"; }
+	grep -q "^ucw-asio: cannot load the engine $dir/libucw-asio-go\.so\.1: .*; running synchronously\$" "$tmp/err" ||
+		{ show; fail "not the line expected on stderr"; }
+	cat "$tmp/out" "$tmp/err"
 	;;
 bash)
 	command -v bash >/dev/null || { echo "SKIP: no bash"; exit 77; }
@@ -75,11 +106,14 @@ bash)
 	[ $rc = 0 ] || { show; fail "bash -c 'true': exit status $rc"; }
 	[ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || { show; fail "bash -c 'true' printed something"; }
 	run "$tmp/out" "$tmp/err" "$lib" bash -c \
-		'grep -c "libucw-asio\.so" /proc/$$/maps; (echo sub) | cat; seq 1 1000 | sort -rn | head -n 1'
+		'grep -c "libucw-asio\.so" /proc/$$/maps; grep -c "libucw-asio-go" /proc/$$/maps;
+		 grep "^Threads:" /proc/$$/status; (echo sub) | cat; seq 1 1000 | sort -rn | head -n 1'
 	[ $rc = 0 ] || { show; fail "bash pipeline: exit status $rc"; }
 	printf 'sub\n1000\n' >"$tmp/want"
 	tail -n 2 "$tmp/out" | cmp -s - "$tmp/want" || { show; fail "bash pipeline: wrong output"; }
-	[ "$(head -n 1 "$tmp/out")" -ge 1 ] 2>/dev/null || { show; fail "libucw-asio.so is not mapped into bash"; }
+	[ "$(sed -n 1p "$tmp/out")" -ge 1 ] 2>/dev/null || { show; fail "libucw-asio.so is not mapped into bash"; }
+	[ "$(sed -n 2p "$tmp/out")" = 0 ] || { show; fail "the engine (libucw-asio-go) is mapped into bash, which never called asio"; }
+	sed -n 3p "$tmp/out" | grep -q '^Threads:[[:space:]]*1$' || { show; fail "bash has more than 1 thread"; }
 	[ ! -s "$tmp/err" ] || { show; fail "bash pipeline: output on stderr"; }
 	echo "bash under LD_PRELOAD: ok"
 	;;
@@ -87,9 +121,17 @@ signals | threads | forkexec)
 	run "$tmp/out" "$tmp/err" "$lib" "$prog"
 	[ $rc = 0 ] || { show; fail "exit status $rc"; }
 	grep -q "^$mode: ok\$" "$tmp/out" || { show; fail "no \"$mode: ok\" line"; }
-	if grep -q 'mapped: no' "$tmp/out" || ! grep -q '^libucw-asio mapped: yes$' "$tmp/out"; then
+	if grep -q 'libucw-asio mapped: no' "$tmp/out" || ! grep -q '^libucw-asio mapped: yes$' "$tmp/out"; then
 		show
 		fail "libucw-asio.so was not loaded into every program"
+	fi
+	if grep -q 'engine mapped: yes' "$tmp/out" || ! grep -q '^engine mapped: no$' "$tmp/out"; then
+		show
+		fail "the engine (libucw-asio-go) was loaded into a program that never called asio"
+	fi
+	if grep 'threads at start: ' "$tmp/out" | grep -v -q 'threads at start: 1$' || ! grep -q '^threads at start: 1$' "$tmp/out"; then
+		show
+		fail "more than 1 thread at the start of a program that never called asio"
 	fi
 	[ ! -s "$tmp/err" ] || { show; fail "output on stderr"; }
 	cat "$tmp/out"

@@ -5,11 +5,13 @@
  *
  * It prints which object defines the asio functions, as seen by itself and
  * by the fb-direct miniature (standin_fbdirect.c, which calls ucw_asio_*
- * through its PLT), then copies an 8 MiB + 12345 bytes file with O_DIRECT:
+ * through its PLT), and whether the engine (libucw-asio-go.so.1) is mapped
+ * ("engine mapped before the first call: yes|no"), then copies an 8 MiB + 12345 bytes file with O_DIRECT:
  * the queues are initialised and finally synced, checked and cleaned up by
  * direct calls (asio_* and ucw_asio_* names), the streaming in between
  * (read-ahead, write-backs, the tail rounded up and cut) is done by the
- * miniature. The copy is checked byte for byte: "copy verified: N bytes".
+ * miniature. The copy is checked byte for byte: "copy verified: N bytes",
+ * then "engine mapped after the copy: yes|no".
  * Served by the stand-in, the first asio call ends the process with status
  * 42. Skipped (77) without O_DIRECT.
  */
@@ -46,6 +48,7 @@ int main(void)
 	printf("asio_submit is defined by: %s\n", provider("asio_submit"));
 	printf("ucw_asio_submit is defined by: %s\n", provider("ucw_asio_submit"));
 	printf("ucw_asio_init_queue as standin_fbdirect binds it is defined by: %s\n", fbd_asio_provider());
+	printf("engine mapped before the first call: %s\n", tf_engine_mapped() ? "yes" : "no");
 	fflush(stdout);
 
 	if (!tf_have_o_direct())
@@ -101,5 +104,6 @@ int main(void)
 	close(dst);
 	free(buf);
 	printf("copy verified: %u bytes\n", SIZE);
+	printf("engine mapped after the copy: %s\n", tf_engine_mapped() ? "yes" : "no");
 	return 0;
 }

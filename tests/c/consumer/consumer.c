@@ -3,7 +3,9 @@
  * against the installed tree, with pkg-config and with find_package).
  * Usage: consumer PREFIX DIR. Writes 3 blocks to a file in DIR with
  * ASIO_WRITE_BACK, reads them back with ASIO_READ, compares; checks that the
- * functions come from the library installed under PREFIX. Prints "consumer: ok".
+ * functions come from the library installed under PREFIX, and that the
+ * engine it loaded (libucw-asio-go.so.1) is the one installed beside it.
+ * Prints "consumer: ok".
  */
 
 #define _GNU_SOURCE
@@ -23,6 +25,21 @@ static void fail(const char *what)
 {
 	fprintf(stderr, "consumer: FAIL: %s\n", what);
 	exit(1);
+}
+
+/* The path of the engine mapped into this process, or NULL. */
+static const char *engine_path(void)
+{
+	static char line[PATH_MAX + 256];
+	char *path = NULL;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		fail("cannot read /proc/self/maps");
+	while (!path && fgets(line, sizeof(line), f))
+		if (strstr(line, "libucw-asio-go.so") && (path = strchr(line, '/')))
+			path[strcspn(path, "\n")] = 0;
+	fclose(f);
+	return path;
 }
 
 int main(int argc, char **argv)
@@ -73,6 +90,16 @@ int main(int argc, char **argv)
 	if (q.allocated_requests || q.running_requests || asio_wait(&q))
 		fail("counters not 0 at the end");
 	asio_cleanup_queue(&q);
+	{
+		const char *engine = engine_path();
+		char dir[PATH_MAX];
+		if (!engine)
+			fail("no engine (libucw-asio-go.so.1) mapped after the asio calls");
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(lib, '/') - lib), lib);
+		if (strncmp(engine, dir, strlen(dir)) || strcmp(engine + strlen(dir), "/libucw-asio-go.so.1"))
+			fail("the engine mapped is not the one beside the library");
+		printf("the engine comes from %s\n", engine);
+	}
 	close(fd);
 	unlink(path);
 	printf("consumer: ok\n");

@@ -1,34 +1,40 @@
 /*
- *	ucw-asio -- asio in a child forked without exec
+ *	ucw-asio -- the synchronous C implementation, used in forked children
+ *	and when the engine cannot be loaded
  *
- *	A Go runtime does not survive fork(): the child has only the forking
- *	thread, and anything that needs the runtime's scheduler hangs. Yet a UCW
- *	daemon forks to go to the background and only then creates its queues
- *	and opens its files, and libucw serves such a child. So from the fork on,
- *	the child's calls come here (see exports.c): a small implementation of
- *	the same contract that does everything in the caller's thread.
+ *	Two kinds of process cannot run the Go engine. A child forked without
+ *	exec from a process that had loaded it: a Go runtime does not survive
+ *	fork(), the child has only the forking thread, and anything that needs
+ *	the runtime's scheduler hangs. Yet a UCW daemon forks to go to the
+ *	background and only then creates its queues and opens its files, and
+ *	libucw serves such a child. And a process where the engine library
+ *	cannot be loaded (asio.c says why, once, on stderr). Their calls come
+ *	here (see asio.c): a small implementation of the same contract that does
+ *	everything in the caller's thread.
  *
  *	- Execution is deferred, as in the engine when no worker has started a
  *	  request: asio_submit only queues the request (except a write-back
  *	  submit at the limit, which executes and collects the oldest requests
  *	  until the queue is below it); asio_wait and asio_sync execute pending
  *	  requests, in submit order, when they need results. So a submit never
- *	  waits for I/O: a child may submit a read from a pipe and then write to
- *	  that pipe itself.
+ *	  waits for I/O: a process may submit a read from a pipe and then write
+ *	  to that pipe itself.
  *	- Counters, messages for misuse and failed write-backs, EINTR retried,
  *	  EPIPE instead of SIGPIPE, EINVAL for a len larger than the buffer: as
  *	  the engine does them (engine/queue.go, engine/engine.go).
- *	- Queues and requests made before the fork belong to the engine, which
- *	  cannot run here: a child that touches one gets one line on stderr and
+ *	- Queues and requests made before a fork belong to the parent (to its
+ *	  engine, which cannot run here, or to its own copy of this
+ *	  implementation): a child that touches one gets one line on stderr and
  *	  exit status 1, never a hang. The engine marks its queues and requests
- *	  with magic numbers (engine/layout.go); the child's have their own, and
- *	  a registry, so that a copy of a struct is never taken for the real one
- *	  and a foreign pointer is never dereferenced beyond its first 8 bytes
- *	  (and those only through the kernel, see peek()).
+ *	  with magic numbers (engine/layout.go); this implementation's have their
+ *	  own, and a registry with the fork generation of each, so that a copy of
+ *	  a struct is never taken for the real one and a foreign pointer is never
+ *	  dereferenced beyond its first 8 bytes (and those only through the
+ *	  kernel, see peek()).
  */
 
 #define _GNU_SOURCE
-#include "forked.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,26 +53,24 @@
  * "ucwasioR" in the first 8 bytes of a request's work. */
 #define ENGINE_QUEUE_MAGIC	0x7563776173696f51ULL
 #define ENGINE_REQUEST_MAGIC	0x7563776173696f52ULL
-/* The child's: "ucwchldQ", "ucwchldR". */
-#define CHILD_QUEUE_MAGIC	0x75637763686c6451ULL
-#define CHILD_REQUEST_MAGIC	0x75637763686c6452ULL
+/* This implementation's: "ucwchldQ", "ucwchldR" (first made for children). */
+#define SYNC_QUEUE_MAGIC	0x75637763686c6451ULL
+#define SYNC_REQUEST_MAGIC	0x75637763686c6452ULL
 
 #define PAGE 4096		/* x86-64; the buffer only needs to be 4096-aligned */
 
-int ucwasio_forked;
-
 enum state { IDLE, ALLOCATED, SUBMITTED };
 
-struct child_queue;
+struct sync_queue;
 
 /* A request lives at the start of its own mapping; its buffer is the rest,
  * from the second page on (page-aligned, usable with O_DIRECT). */
-struct child_request {
+struct sync_request {
 	struct asio_request pub;	/* what the caller sees (work holds the magic) */
-	struct child_queue *q;
-	struct child_request *next;	/* in the queue's idle, pending or collected list */
-	struct child_request *all_next;	/* in the registry */
-	unsigned generation;		/* forks since load when it was made */
+	struct sync_queue *q;
+	struct sync_request *next;	/* in the queue's idle, pending or collected list */
+	struct sync_request *all_next;	/* in the registry */
+	unsigned generation;		/* the process's generation when it was made */
 	enum state state;		/* the caller's view */
 	byte *own;			/* the request's own buffer */
 	size_t size, map_len;
@@ -78,29 +82,31 @@ struct child_request {
 	int err;
 };
 
-_Static_assert(sizeof(struct child_request) <= PAGE, "a request must fit in its first page");
+_Static_assert(sizeof(struct sync_request) <= PAGE, "a request must fit in its first page");
 
-/* A FIFO through child_request.next. */
+/* A FIFO through sync_request.next. */
 struct fifo {
-	struct child_request *head, *tail;
+	struct sync_request *head, *tail;
 };
 
-struct child_queue {
+struct sync_queue {
 	struct asio_queue *pub;
-	struct child_queue *all_next;	/* in the registry */
+	struct sync_queue *all_next;	/* in the registry */
 	unsigned generation;
 	unsigned allocated, running, running_wb;	/* the truth behind the public counters */
-	struct child_request *idle;	/* recycled requests, a stack */
+	struct sync_request *idle;	/* recycled requests, a stack */
 	struct fifo pending;		/* submitted, not executed yet, oldest first */
 	struct fifo collected;		/* executed reads and writes, for asio_wait */
 };
 
-/* The registry of the queues and requests made in this process since the
- * fork; a child may use several threads, one per queue. */
+/* The registry of the queues and requests made with this implementation,
+ * also those a parent made before the fork (their generation tells); a
+ * process may use several threads, one per queue. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct child_queue *all_queues;
-static struct child_request *all_requests;
-static unsigned generation;	/* 1 in a child, 2 in a grandchild, ... */
+static struct sync_queue *all_queues;
+static struct sync_request *all_requests;
+/* Forks since the library was loaded: 1 in a child, 2 in a grandchild, ... */
+static unsigned generation;
 
 /*** Fork handlers ***/
 
@@ -116,7 +122,6 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-	ucwasio_forked = 1;
 	generation++;
 	pthread_mutex_unlock(&registry_lock);
 }
@@ -155,7 +160,7 @@ static void die(const char *fmt, ...)
 
 #define MADE_BEFORE_FORK "was created before fork(): a forked child must create its own queues"
 
-/*** Finding the child's queue or request behind the caller's pointer ***/
+/*** Finding the queue or request behind the caller's pointer ***/
 
 /* Reads the 8 bytes at p, which may be any address, without faulting: the
  * kernel copies them into a pipe and answers EFAULT if they are not readable. */
@@ -170,14 +175,14 @@ static int peek(const void *p, uint64_t *out)
 	return ok;
 }
 
-static struct child_queue *queue_of(const char *fn, struct asio_queue *pub)
+static struct sync_queue *queue_of(const char *fn, struct asio_queue *pub)
 {
-	struct child_queue *q;
+	struct sync_queue *q;
 	if (!pub)
 		die("%s: NULL queue", fn);
 	if (pub->queue.private_magic == ENGINE_QUEUE_MAGIC)
 		die("%s: queue %p " MADE_BEFORE_FORK, fn, (void *)pub);
-	if (pub->queue.private_magic == CHILD_QUEUE_MAGIC) {
+	if (pub->queue.private_magic == SYNC_QUEUE_MAGIC) {
 		pthread_mutex_lock(&registry_lock);
 		for (q = all_queues; q && q != pub->queue.private_handle; q = q->all_next)
 			;
@@ -192,9 +197,9 @@ static struct child_queue *queue_of(const char *fn, struct asio_queue *pub)
 	    fn, (void *)pub);
 }
 
-static struct child_request *request_of(const char *fn, struct asio_request *pub)
+static struct sync_request *request_of(const char *fn, struct asio_request *pub)
 {
-	struct child_request *r;
+	struct sync_request *r;
 	uint64_t magic;
 	if (!pub)
 		die("%s: NULL request", fn);
@@ -211,7 +216,7 @@ static struct child_request *request_of(const char *fn, struct asio_request *pub
 
 /*** Lists and counters ***/
 
-static void fifo_push(struct fifo *f, struct child_request *r)
+static void fifo_push(struct fifo *f, struct sync_request *r)
 {
 	r->next = NULL;
 	if (f->tail)
@@ -221,9 +226,9 @@ static void fifo_push(struct fifo *f, struct child_request *r)
 	f->tail = r;
 }
 
-static struct child_request *fifo_pop(struct fifo *f)
+static struct sync_request *fifo_pop(struct fifo *f)
 {
-	struct child_request *r = f->head;
+	struct sync_request *r = f->head;
 	if (r) {
 		f->head = r->next;
 		if (!f->head)
@@ -232,7 +237,7 @@ static struct child_request *fifo_pop(struct fifo *f)
 	return r;
 }
 
-static void recycle(struct child_queue *q, struct child_request *r)
+static void recycle(struct sync_queue *q, struct sync_request *r)
 {
 	r->state = IDLE;
 	r->next = q->idle;
@@ -241,7 +246,7 @@ static void recycle(struct child_queue *q, struct child_request *r)
 }
 
 /* Copies the counters to the caller's struct. */
-static void publish(struct child_queue *q)
+static void publish(struct sync_queue *q)
 {
 	q->pub->allocated_requests = q->allocated;
 	q->pub->running_requests = q->running;
@@ -277,7 +282,7 @@ static ssize_t write_no_sigpipe(int fd, const void *buf, size_t len)
 
 /* Performs the request's read(2) or write(2) at the current file position;
  * EINTR (a signal before anything was transferred) is retried. */
-static void execute(struct child_request *r)
+static void execute(struct sync_request *r)
 {
 	ssize_t n;
 	int err = 0;
@@ -305,9 +310,9 @@ static void execute(struct child_request *r)
 }
 
 /* Executes the oldest pending request; the caller has one running. */
-static struct child_request *run_next(struct child_queue *q)
+static struct sync_request *run_next(struct sync_queue *q)
 {
-	struct child_request *r = fifo_pop(&q->pending);
+	struct sync_request *r = fifo_pop(&q->pending);
 	if (!r)
 		die("ucw-asio: internal error: queue %p has a request running but none pending", (void *)q->pub);
 	execute(r);
@@ -317,7 +322,7 @@ static struct child_request *run_next(struct child_queue *q)
 /* Bookkeeping of an executed request: a write-back is checked and recycled
  * (there is no one to tell of its failure: the process ends), a read or
  * write waits for asio_wait. */
-static void collect(struct child_queue *q, struct child_request *r)
+static void collect(struct sync_queue *q, struct sync_request *r)
 {
 	q->running--;
 	if (r->op == ASIO_WRITE_BACK) {
@@ -337,10 +342,10 @@ static void collect(struct child_queue *q, struct child_request *r)
 
 /*** The API ***/
 
-void ucwasio_forked_init_queue(struct asio_queue *pub)
+void ucwasio_sync_init_queue(struct asio_queue *pub)
 {
 	const char *fn = "asio_init_queue";
-	struct child_queue *q;
+	struct sync_queue *q;
 	if (!pub)
 		die("%s: NULL queue", fn);
 	if (!pub->buffer_size)
@@ -356,15 +361,15 @@ void ucwasio_forked_init_queue(struct asio_queue *pub)
 	pthread_mutex_unlock(&registry_lock);
 	publish(q);
 	pub->use_count = 0;
-	pub->queue.private_magic = CHILD_QUEUE_MAGIC;
+	pub->queue.private_magic = SYNC_QUEUE_MAGIC;
 	pub->queue.private_handle = q;
 }
 
-void ucwasio_forked_cleanup_queue(struct asio_queue *pub)
+void ucwasio_sync_cleanup_queue(struct asio_queue *pub)
 {
 	const char *fn = "asio_cleanup_queue";
-	struct child_queue *q = queue_of(fn, pub), **qp;
-	struct child_request *r, **rp;
+	struct sync_queue *q = queue_of(fn, pub), **qp;
+	struct sync_request *r, **rp;
 	if (q->running)
 		die("%s: queue %p still has %u requests running (wait for them with asio_sync)", fn, (void *)pub, q->running);
 	if (q->allocated)
@@ -389,11 +394,11 @@ void ucwasio_forked_cleanup_queue(struct asio_queue *pub)
 	free(q);
 }
 
-static struct child_request *new_request(struct child_queue *q)
+static struct sync_request *new_request(struct sync_queue *q)
 {
 	size_t size = q->pub->buffer_size, map_len;
-	uint64_t magic = CHILD_REQUEST_MAGIC;
-	struct child_request *r;
+	uint64_t magic = SYNC_REQUEST_MAGIC;
+	struct sync_request *r;
 	void *m;
 	if (!size)
 		die("asio_get: buffer_size is 0: requests need a buffer");
@@ -415,10 +420,10 @@ static struct child_request *new_request(struct child_queue *q)
 	return r;
 }
 
-struct asio_request *ucwasio_forked_get(struct asio_queue *pub)
+struct asio_request *ucwasio_sync_get(struct asio_queue *pub)
 {
-	struct child_queue *q = queue_of("asio_get", pub);
-	struct child_request *r = q->idle;
+	struct sync_queue *q = queue_of("asio_get", pub);
+	struct sync_request *r = q->idle;
 	if (r)
 		q->idle = r->next;
 	else
@@ -438,11 +443,11 @@ struct asio_request *ucwasio_forked_get(struct asio_queue *pub)
 	return &r->pub;
 }
 
-void ucwasio_forked_submit(struct asio_request *pub)
+void ucwasio_sync_submit(struct asio_request *pub)
 {
 	const char *fn = "asio_submit";
-	struct child_request *r = request_of(fn, pub);
-	struct child_queue *q = r->q;
+	struct sync_request *r = request_of(fn, pub);
+	struct sync_queue *q = r->q;
 	if (r->state == IDLE)
 		die("%s: request %p is not allocated (it was returned with asio_put or recycled)", fn, (void *)pub);
 	if (r->state == SUBMITTED)
@@ -476,11 +481,11 @@ void ucwasio_forked_submit(struct asio_request *pub)
 	fifo_push(&q->pending, r);
 }
 
-struct asio_request *ucwasio_forked_wait(struct asio_queue *pub)
+struct asio_request *ucwasio_sync_wait(struct asio_queue *pub)
 {
-	struct child_queue *q = queue_of("asio_wait", pub);
+	struct sync_queue *q = queue_of("asio_wait", pub);
 	for (;;) {
-		struct child_request *r = fifo_pop(&q->collected);
+		struct sync_request *r = fifo_pop(&q->collected);
 		if (r) {
 			r->state = ALLOCATED;
 			r->pub.submitted = 0;
@@ -492,10 +497,10 @@ struct asio_request *ucwasio_forked_wait(struct asio_queue *pub)
 	}
 }
 
-void ucwasio_forked_put(struct asio_request *pub)
+void ucwasio_sync_put(struct asio_request *pub)
 {
 	const char *fn = "asio_put";
-	struct child_request *r = request_of(fn, pub);
+	struct sync_request *r = request_of(fn, pub);
 	if (r->state == IDLE)
 		die("%s: request %p is not allocated (put twice?)", fn, (void *)pub);
 	if (r->state == SUBMITTED)
@@ -504,9 +509,9 @@ void ucwasio_forked_put(struct asio_request *pub)
 	publish(r->q);
 }
 
-void ucwasio_forked_sync(struct asio_queue *pub)
+void ucwasio_sync_sync(struct asio_queue *pub)
 {
-	struct child_queue *q = queue_of("asio_sync", pub);
+	struct sync_queue *q = queue_of("asio_sync", pub);
 	while (q->running)
 		collect(q, run_next(q));
 }

@@ -1,0 +1,25 @@
+/*
+ *	ucw-asio -- the synchronous C implementation, used in forked children
+ *	and when the engine cannot be loaded
+ *
+ *	Private to the library (hidden symbols). See sync.c.
+ */
+
+#ifndef UCWASIO_SYNC_H
+#define UCWASIO_SYNC_H
+
+#include <ucw/asio.h>
+
+#pragma GCC visibility push(hidden)
+
+void ucwasio_sync_init_queue(struct asio_queue *q);
+void ucwasio_sync_cleanup_queue(struct asio_queue *q);
+struct asio_request *ucwasio_sync_get(struct asio_queue *q);
+void ucwasio_sync_submit(struct asio_request *r);
+struct asio_request *ucwasio_sync_wait(struct asio_queue *q);
+void ucwasio_sync_put(struct asio_request *r);
+void ucwasio_sync_sync(struct asio_queue *q);
+
+#pragma GCC visibility pop
+
+#endif
