@@ -2,16 +2,19 @@
 // (ucw/asio.h) in pure Go, working on memory laid out exactly as the C API
 // lays it out, so that the cgo binding only has to convert pointers.
 //
-// A Queue executes its requests one at a time, in the order of their
-// submits, with read(2) and write(2) at the descriptor's current position.
-// Different queues are independent: each one is drained by its own task on
-// an Executor, so they run in parallel and a blocked request stalls only its
-// own queue.
+// A Queue starts its requests in the order of their submits, with read(2)
+// and write(2) at the descriptor's current position, and returns them in
+// that order. It lets a request run beside earlier ones only where no
+// caller can tell the difference: on another regular file, or as a
+// write-back to an O_DIRECT file done with pwrite at the offset sequential
+// writes would have used (schedule.go). Different queues are independent:
+// each is drained by its own tasks on an Executor, so they run in parallel
+// and a blocked request stalls only its own queue.
 //
-// The caller's thread never waits for a hand-off it can avoid: when it has
-// to wait for a request that no worker has started yet, it executes the
-// request itself. Workers exist so that read-ahead and write-back progress
-// while the caller does something else.
+// The caller's thread avoids hand-offs: a read whose data is at hand is done
+// in Submit (a no-wait read), and a caller that has to wait for a request no
+// task has started yet executes it itself. Tasks exist so that read-ahead
+// and write-back progress while the caller does something else.
 //
 // Bookkeeping (the public counters, the idle list, the list of finished
 // requests not yet returned) is done only inside the calls, in the caller's

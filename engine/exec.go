@@ -48,17 +48,20 @@ func (r *request) publish() {
 }
 
 func (r *request) transfer() (n int, errnum int) {
-	if r.partial > 0 {
-		// The rest of a read that readNow began.
-		r.buf, r.n = unsafe.Add(r.buf, r.partial), r.n-r.partial
-		n, errnum = r.transfer1()
-		r.buf, r.n = unsafe.Add(r.buf, -r.partial), r.n+r.partial
-		if n < 0 {
-			return r.partial, 0 // read(2) reports the bytes it got, not the error after them
-		}
-		return r.partial + n, 0
+	switch {
+	case r.buf == r.own && r.n > r.size:
+		return -1, int(syscall.EINVAL) // would run past the request's buffer
+	case r.buf == nil && r.n > 0:
+		return -1, int(syscall.EFAULT)
 	}
-	return r.transfer1()
+	p := unsafe.Slice((*byte)(r.buf), r.n)
+	if r.partial > 0 {
+		// The rest of a read that readNow began. Like read(2), report the
+		// bytes got, not an error after them.
+		n, _ = r.syscall(p[r.partial:])
+		return r.partial + max(n, 0), 0
+	}
+	return r.syscall(p)
 }
 
 // usable tells whether r's buffer and length may be passed to the kernel;
@@ -67,14 +70,8 @@ func (r *request) usable() bool {
 	return !(r.buf == r.own && r.n > r.size) && !(r.buf == nil && r.n > 0)
 }
 
-func (r *request) transfer1() (n int, errnum int) {
-	switch {
-	case r.buf == r.own && r.n > r.size:
-		return -1, int(syscall.EINVAL) // would run past the request's buffer
-	case r.buf == nil && r.n > 0:
-		return -1, int(syscall.EFAULT)
-	}
-	p := unsafe.Slice((*byte)(r.buf), r.n)
+// syscall makes the request's system call on p, repeating it on EINTR.
+func (r *request) syscall(p []byte) (n int, errnum int) {
 	sys := r.q.eng.sys
 	for {
 		var err error
