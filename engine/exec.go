@@ -120,8 +120,8 @@ func (r *request) readNow() bool {
 		r.publish()
 		return true
 	}
-	if kind == kindCached && n > 0 && n < r.n && !r.atEnd() {
-		r.partial = n // the rest is not cached yet
+	if n > 0 && n < r.n && r.moreToCome() {
+		r.partial = n // the rest of the file is not cached yet
 		return false
 	}
 	r.status, r.errno = n, 0
@@ -174,15 +174,21 @@ func (c *kindCache) of(fd int) fdKind {
 	return c.kind
 }
 
-// atEnd tells, after a short read of a regular file, whether the position
-// has reached the end of the file.
-func (r *request) atEnd() bool {
+// moreToCome tells, after a short read without waiting, whether read(2)
+// would have given more: only a regular file short of its end does. It
+// looks at the descriptor anew rather than trust the kind cache, which may
+// be stale, so that a short read is never taken for the end of a file.
+func (r *request) moreToCome() bool {
 	var st unix.Stat_t
 	if unix.Fstat(r.fd, &st) != nil {
 		return false
 	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		r.q.kinds.uses = 0 // look again next time
+		return false       // a pipe, socket or device gives what it has
+	}
 	pos, err := unix.Seek(r.fd, 0, unix.SEEK_CUR)
-	return err == nil && pos >= st.Size
+	return err == nil && pos < st.Size
 }
 
 // fileInfo is what a request's descriptor refers to, as far as scheduling

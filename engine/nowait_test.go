@@ -118,3 +118,20 @@ func TestDeviceReadsAreWhole(t *testing.T) {
 		e.Put(h)
 	}
 }
+
+// A stale guess of the descriptor's kind (a pipe's number reused by a
+// file) never turns a short read of a file into a false end of file.
+func TestStaleKindNeverEndsAFileEarly(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 1000)
+	sys := &nowaitSyscalls{part: 100}
+	e := newEngine(t, Options{Syscalls: sys})
+	q, _ := newQueue(t, e, 4096, 1)
+	fd := tempFile(t, data)
+	q.kinds = kindCache{fd: fd, kind: kindStream, uses: kindRecheck}
+	h := prepare(q, OpRead, fd, 4096)
+	e.Submit(h)
+	if q.Wait() != h || h.Status != int32(len(data)) || !bytes.Equal(buffer(h, len(data)), data) {
+		t.Fatalf("read of a 1000-byte file guessed to be a pipe: status %d, want 1000", h.Status)
+	}
+	e.Put(h)
+}
