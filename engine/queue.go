@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"syscall"
 	"unsafe"
 )
 
@@ -166,7 +167,7 @@ func (q *Queue) collect(r *request) {
 				written = -1
 			}
 			q.publish()
-			q.eng.fatal(&WritebackError{Fd: r.fd, Len: r.n, Written: written, Errno: errno(r.errno)})
+			q.eng.fatal(&WritebackError{Fd: r.fd, Len: r.n, Written: written, Errno: syscall.Errno(r.errno)})
 		}
 		q.runningWB--
 		q.allocated--
