@@ -31,7 +31,6 @@ func (unixSyscalls) ReadNowait(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-
 // execute performs the request's read(2) or write(2) and records the
 // result in the request and in the caller's struct. A call interrupted by
 // a signal before transferring anything (EINTR) is repeated.
