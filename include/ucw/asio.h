@@ -105,7 +105,7 @@ enum asio_op {
 	ASIO_FREE,			/* A request that has not been given an operation yet */
 	ASIO_READ,			/* read(2) into the buffer */
 	ASIO_WRITE,			/* write(2) from the buffer */
-	ASIO_WRITE_BACK,		/* Background write with no success notification */
+	ASIO_WRITE_BACK			/* Background write with no success notification */
 };
 
 struct asio_request {
