@@ -14,77 +14,11 @@
 
 #include "testlib.h"
 
-struct usage {
-	long rss_kb, threads, fds, maps;
-};
-
-static long status_field(const char *name)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(name);
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':')
-			v = atol(line + n + 1);
-	fclose(f);
-	CHECK(v >= 0, "no %s in /proc/self/status", name);
-	return v;
-}
-
-/*
- * Open descriptors, not counting the Go runtime's own, which it opens lazily
- * (the netpoller's epoll and eventfd, the cgroup CPU limit files it reads
- * for GOMAXPROCS).
- */
-static long count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[512];
-	long n = 0;
-	CHECK(d, "/proc/self/fd: %s", strerror(errno));
-	while ((e = readdir(d))) {
-		ssize_t len;
-		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		len = readlink(path, target, sizeof(target) - 1);
-		target[len > 0 ? len : 0] = 0;
-		if (!strncmp(target, "/sys/fs/cgroup/", 15) || !strncmp(target, "anon_inode:[event", 17))
-			continue;
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static long count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	long n = 0;
-	int c;
-	CHECK(f, "/proc/self/maps: %s", strerror(errno));
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-static void measure(struct usage *u)
-{
-	u->rss_kb = status_field("VmRSS");
-	u->threads = status_field("Threads");
-	u->fds = count_fds();
-	u->maps = count_maps();
-}
-
 int main(void)
 {
 	struct asio_queue q;
 	struct asio_request *rd, *wr, *wb, *r;
-	struct usage at100, at1000;
+	struct tl_usage at100 = { 0, 0, 0, 0 }, at1000;
 	int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY);
 	int cycle;
 
@@ -119,9 +53,9 @@ int main(void)
 		asio_cleanup_queue(&q);
 
 		if (cycle == 100)
-			measure(&at100);
+			tl_measure(&at100);
 	}
-	measure(&at1000);
+	tl_measure(&at1000);
 	printf("cycle 100: rss %ld kB, %ld threads, %ld fds, %ld maps; cycle 1000: rss %ld kB, %ld threads, %ld fds, %ld maps\n",
 	       at100.rss_kb, at100.threads, at100.fds, at100.maps,
 	       at1000.rss_kb, at1000.threads, at1000.fds, at1000.maps);

@@ -33,70 +33,8 @@
 #define THREADS_SLACK 64
 #define MAPS_SLACK (2 * THREADS_SLACK + 32)
 
-struct usage {
-	long rss_kb, threads, fds, maps;
-};
-
-static long status_field(const char *name)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(name);
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ':')
-			v = atol(line + n + 1);
-	fclose(f);
-	CHECK(v >= 0, "no %s in /proc/self/status", name);
-	return v;
-}
-
-/* Open descriptors, not counting the Go runtime's lazily opened ones. */
-static long count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[512];
-	long n = 0;
-	CHECK(d, "/proc/self/fd: %s", strerror(errno));
-	while ((e = readdir(d))) {
-		ssize_t len;
-		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		len = readlink(path, target, sizeof(target) - 1);
-		target[len > 0 ? len : 0] = 0;
-		if (!strncmp(target, "/sys/fs/cgroup/", 15) || !strncmp(target, "anon_inode:[event", 17))
-			continue;
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static long count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	long n = 0;
-	int c;
-	CHECK(f, "/proc/self/maps: %s", strerror(errno));
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-static void measure(struct usage *u)
-{
-	u->rss_kb = status_field("VmRSS");
-	u->threads = status_field("Threads");
-	u->fds = count_fds();
-	u->maps = count_maps();
-}
-
-static void report(const char *phase, long done, const struct usage *u, const struct usage *base,
-		   const struct usage *half)
+static void report(const char *phase, long done, const struct tl_usage *u, const struct tl_usage *base,
+		   const struct tl_usage *half)
 {
 	printf("%-12s %9ld cycles: VmRSS %6ld KiB (%+ld), threads %3ld, descriptors %3ld, mappings %4ld\n", phase, done,
 	       u->rss_kb, base ? u->rss_kb - base->rss_kb : 0, u->threads, u->fds, u->maps);
@@ -115,10 +53,10 @@ static void report(const char *phase, long done, const struct usage *u, const st
 }
 
 /* Measure at checkpoint k (1..10) of a phase. */
-static void checkpoint(const char *phase, int k, long done, struct usage *base, struct usage *half)
+static void checkpoint(const char *phase, int k, long done, struct tl_usage *base, struct tl_usage *half)
 {
-	struct usage u;
-	measure(&u);
+	struct tl_usage u;
+	tl_measure(&u);
 	if (k == 1)
 		*base = u;
 	if (k == 5)
@@ -180,7 +118,7 @@ static void cycle(struct asio_queue *q, long i)
 int main(int argc, char **argv)
 {
 	long cycles = 200000, inits = 20000, i;
-	struct usage base, half, u;
+	struct tl_usage base, half, u;
 	struct asio_queue q;
 	unsigned char *data;
 	double t0;
@@ -202,7 +140,7 @@ int main(int argc, char **argv)
 
 	printf("phase 1: %ld get/submit/wait/put cycles on one queue\n", cycles);
 	tl_init_queue(&q, BS, 3);
-	measure(&u);
+	tl_measure(&u);
 	report("start", 0, &u, NULL, NULL);
 	t0 = tl_now();
 	for (i = 0; i < cycles; i++) {

@@ -522,4 +522,74 @@ static inline struct asio_request *tl_req(struct asio_queue *q, enum asio_op op,
 	return r;
 }
 
+/*** What the process uses (for the leak tests) ***/
+
+struct tl_usage {
+	long rss_kb, threads, fds, maps;
+};
+
+/* A numeric field of /proc/self/status, e.g. "VmRSS" (in kB) or "Threads". */
+static inline long tl_status_field(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(name);
+	CHECK(f, "/proc/self/status: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			v = atol(line + n + 1);
+	fclose(f);
+	CHECK(v >= 0, "no %s in /proc/self/status", name);
+	return v;
+}
+
+/*
+ * Open descriptors, not counting the Go runtime's own, which it opens lazily
+ * (the netpoller's epoll and eventfd, the cgroup CPU limit files it reads
+ * for GOMAXPROCS).
+ */
+static inline long tl_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[300], target[512];
+	long n = 0;
+	CHECK(d, "/proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d))) {
+		ssize_t len;
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = 0;
+		if (!strncmp(target, "/sys/fs/cgroup/", 15) || !strncmp(target, "anon_inode:[event", 17))
+			continue;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Lines of /proc/self/maps: the process's mappings. */
+static inline long tl_count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+	CHECK(f, "/proc/self/maps: %s", strerror(errno));
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static inline void tl_measure(struct tl_usage *u)
+{
+	u->rss_kb = tl_status_field("VmRSS");
+	u->threads = tl_status_field("Threads");
+	u->fds = tl_count_fds();
+	u->maps = tl_count_maps();
+}
+
 #endif
