@@ -12,6 +12,7 @@ type Misuse struct {
 	What string // what was wrong
 }
 
+// Error returns the one line reported: "asio_fn: what was wrong".
 func (m *Misuse) Error() string { return m.Func + ": " + m.What }
 
 // WritebackError is a write-back that failed or wrote fewer bytes than
@@ -24,6 +25,7 @@ type WritebackError struct {
 	Errno   syscall.Errno // the error when Written is -1
 }
 
+// Error returns the original's message for the failed write-back.
 func (e *WritebackError) Error() string {
 	if e.Written < 0 {
 		return fmt.Sprintf("Asynchronous write to fd %d failed: %s", e.Fd, Strerror(e.Errno))
@@ -37,6 +39,7 @@ type AllocError struct {
 	Errno syscall.Errno
 }
 
+// Error returns the one line reported by asio_get.
 func (e *AllocError) Error() string {
 	return fmt.Sprintf("asio_get: cannot allocate a request with a buffer of %d bytes: %s", e.Size, Strerror(e.Errno))
 }
