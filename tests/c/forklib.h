@@ -76,67 +76,6 @@ static inline void tf_load_engine(void)
 }
 
 /*
- * Collect what a child writes on the pipe `fd` (its stderr) until it closes
- * it, then reap the child; kill it if it is still running at `deadline`
- * (tl_now() time). Fills c (see struct tl_child).
- */
-static inline void tf_collect(pid_t pid, int fd, double deadline, struct tl_child *c)
-{
-	int status;
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)((deadline - tl_now()) * 1000);
-		char chunk[4096];
-		ssize_t got;
-		if (left <= 0) {
-			c->timed_out = 1;
-			break;
-		}
-		if (poll(&p, 1, left) < 0) {
-			if (errno == EINTR)
-				continue;
-			tl_fail(__FILE__, __LINE__, "poll: %s", strerror(errno));
-		}
-		if (!p.revents)
-			continue;
-		got = read(fd, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (c->errlen < sizeof(c->err) - 1) {
-			size_t take = (size_t)got;
-			if (take > sizeof(c->err) - 1 - c->errlen)
-				take = sizeof(c->err) - 1 - c->errlen;
-			memcpy(c->err + c->errlen, chunk, take);
-			c->errlen += take;
-		}
-	}
-	close(fd);
-	c->err[c->errlen] = 0;
-	for (;;) {
-		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			tl_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
-		if (!c->timed_out && tl_now() >= deadline)
-			c->timed_out = 1;
-		if (c->timed_out) {
-			kill(pid, SIGKILL);
-			continue;
-		}
-		tl_sleep_ms(2);
-	}
-	if (!c->timed_out) {
-		if (WIFEXITED(status))
-			c->exited = 1, c->code = WEXITSTATUS(status);
-		else if (WIFSIGNALED(status))
-			c->signaled = 1, c->sig = WTERMSIG(status);
-	}
-}
-
-/*
  * Fork (no exec) and run fn(arg) in the child, whose exit status is fn's
  * return value (through exit(), so stdio is flushed and atexit handlers run).
  * The child's stderr is captured; it gets UCW_DIE_BY_ABORT=1 if die_by_abort,
@@ -167,7 +106,7 @@ static inline void tf_fork(int (*fn)(void *), void *arg, int die_by_abort, int t
 		exit(fn(arg));
 	}
 	close(pfd[1]);
-	tf_collect(pid, pfd[0], tl_now() + timeout_ms / 1000.0, c);
+	tl_collect(pid, pfd[0], tl_now() + timeout_ms / 1000.0, c);
 }
 
 /* CHECK_CHILD_OK(what, c): the child exited with status 0. */

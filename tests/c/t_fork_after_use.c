@@ -159,7 +159,7 @@ int main(void)
 	}
 	round_trip("parent", 400);
 
-	tf_collect(pid, pfd[0], tl_now() + 60, &c);
+	tl_collect(pid, pfd[0], tl_now() + 60, &c);
 	CHECK_CHILD_OK("the child's work on its own queues", &c);
 	close(fd);
 	return 0;

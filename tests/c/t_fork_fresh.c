@@ -143,7 +143,7 @@ static int race(void)
 	deadline = tl_now() + 20;
 	for (i = 0; i < RACE_CHILDREN; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
-		tf_collect(pids[i], fds[i], deadline, &c[i]);
+		tl_collect(pids[i], fds[i], deadline, &c[i]);
 		CHECK(c[i].exited && (c[i].code == 0 || c[i].code == 3), "child %d forked during the first call %s; its stderr: %s",
 		      i, tl_child_how(&c[i]), c[i].errlen ? c[i].err : "(empty)");
 		if (c[i].code == 3)

@@ -70,7 +70,7 @@ static void copy_in_both(const char *to, const char *mine, int own_engine)
 	}
 	close(pfd[1]);
 	tf_direct_copy("src", mine, BS, 3, SIZE, SEED);		/* concurrently, in the parent */
-	tf_collect(pid, pfd[0], tl_now() + 60, &c);
+	tl_collect(pid, pfd[0], tl_now() + 60, &c);
 	CHECK_CHILD_OK("the child's O_DIRECT copy", &c);
 }
 

@@ -391,6 +391,67 @@ static inline const char *tl_child_how(const struct tl_child *c)
 }
 
 /*
+ * Collect what a child writes on the pipe `fd` (its stderr) until it closes
+ * it, then reap the child; kill it if it is still running at `deadline`
+ * (tl_now() time). Fills c (see struct tl_child).
+ */
+static inline void tl_collect(pid_t pid, int fd, double deadline, struct tl_child *c)
+{
+	int status;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)((deadline - tl_now()) * 1000);
+		char chunk[4096];
+		ssize_t got;
+		if (left <= 0) {
+			c->timed_out = 1;
+			break;
+		}
+		if (poll(&p, 1, left) < 0) {
+			if (errno == EINTR)
+				continue;
+			tl_fail(__FILE__, __LINE__, "poll: %s", strerror(errno));
+		}
+		if (!p.revents)
+			continue;
+		got = read(fd, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (c->errlen < sizeof(c->err) - 1) {
+			size_t take = (size_t)got;
+			if (take > sizeof(c->err) - 1 - c->errlen)
+				take = sizeof(c->err) - 1 - c->errlen;
+			memcpy(c->err + c->errlen, chunk, take);
+			c->errlen += take;
+		}
+	}
+	close(fd);
+	c->err[c->errlen] = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			tl_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
+		if (!c->timed_out && tl_now() >= deadline)
+			c->timed_out = 1;
+		if (c->timed_out) {
+			kill(pid, SIGKILL);
+			continue;
+		}
+		tl_sleep_ms(2);
+	}
+	if (!c->timed_out) {
+		if (WIFEXITED(status))
+			c->exited = 1, c->code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			c->signaled = 1, c->sig = WTERMSIG(status);
+	}
+}
+
+/*
  * Run `/proc/self/exe scenario` with stderr captured, within timeout_ms.
  * The child gets our environment without UCW_DIE_BY_ABORT, plus the
  * NAME=VALUE strings of extra_env (NULL-terminated array, or NULL).
@@ -398,11 +459,10 @@ static inline const char *tl_child_how(const struct tl_child *c)
 static inline void tl_run_child(const char *scenario, const char *const *extra_env,
 				int timeout_ms, struct tl_child *c)
 {
-	int pfd[2], n_env = 0, n_extra = 0, i, j, status;
+	int pfd[2], n_env = 0, n_extra = 0, i, j;
 	char **envp;
 	char *argv[3];
 	pid_t pid;
-	double deadline;
 
 	memset(c, 0, sizeof(*c));
 	tl_tmpdir();				/* so that the child shares it */
@@ -436,61 +496,7 @@ static inline void tl_run_child(const char *scenario, const char *const *extra_e
 	close(pfd[1]);
 	free(envp);
 
-	deadline = tl_now() + timeout_ms / 1000.0;
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		int left = (int)((deadline - tl_now()) * 1000);
-		char chunk[4096];
-		ssize_t got;
-		if (left <= 0) {
-			c->timed_out = 1;
-			break;
-		}
-		if (poll(&p, 1, left) < 0) {
-			if (errno == EINTR)
-				continue;
-			tl_fail(__FILE__, __LINE__, "poll: %s", strerror(errno));
-		}
-		if (!p.revents)
-			continue;
-		got = read(pfd[0], chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (c->errlen < sizeof(c->err) - 1) {
-			size_t take = (size_t)got;
-			if (take > sizeof(c->err) - 1 - c->errlen)
-				take = sizeof(c->err) - 1 - c->errlen;
-			memcpy(c->err + c->errlen, chunk, take);
-			c->errlen += take;
-		}
-	}
-	close(pfd[0]);
-	c->err[c->errlen] = 0;
-
-	/* stderr closed: the child is ending; still bound the wait. */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			tl_fail(__FILE__, __LINE__, "waitpid: %s", strerror(errno));
-		if (!c->timed_out && tl_now() >= deadline) {
-			c->timed_out = 1;
-		}
-		if (c->timed_out) {
-			kill(pid, SIGKILL);
-			continue;
-		}
-		tl_sleep_ms(2);
-	}
-	if (!c->timed_out) {
-		if (WIFEXITED(status))
-			c->exited = 1, c->code = WEXITSTATUS(status);
-		else if (WIFSIGNALED(status))
-			c->signaled = 1, c->sig = WTERMSIG(status);
-	}
+	tl_collect(pid, pfd[0], tl_now() + timeout_ms / 1000.0, c);
 }
 
 /* In a child: no core files when a scenario ends with abort(). */
