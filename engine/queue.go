@@ -33,6 +33,8 @@ type Queue struct {
 	pos        position      // the file position that positioned write-backs continue
 	waiting    bool          // the caller is (about to be) parked on wake
 	waitingWB  bool          // ... and any write-back done will do
+	failed     bool          // a write-back failed: nothing more starts (see finish)
+	firstFail  *request      // the failed write-back a chain's failure is reported as (see settle)
 	wake       chan struct{} // capacity 1: a token for the parked caller
 }
 
@@ -162,6 +164,9 @@ func (q *Queue) collect(r *request) {
 	q.running--
 	if r.op == OpWriteBack {
 		if r.status != r.n {
+			if r.positioned {
+				r = q.firstFail // r's whole chain has ended: report its first failure
+			}
 			written := r.status
 			if written < 0 {
 				written = -1

@@ -246,6 +246,54 @@ func TestWritebackSubmitKeepsFinishedReads(t *testing.T) {
 	}
 }
 
+// shortWrites makes every write(2) to fd write only half of what it is
+// given, as a disk that has just filled up does.
+type shortWrites struct {
+	unixSyscalls
+	fd int
+}
+
+func (s shortWrites) Write(fd int, p []byte) (int, error) {
+	if fd == s.fd {
+		p = p[:len(p)/2]
+	}
+	return unix.Write(fd, p)
+}
+
+// TestNothingStartsAfterAFailedWriteback: once a write-back has failed,
+// no later request of its queue is started before the caller collects the
+// failure (and the process ends), as the original's I/O thread ends the
+// process at once. A write-back behind the failed one must not land in
+// the file (on a full disk, the next write may find room).
+func TestNothingStartsAfterAFailedWriteback(t *testing.T) {
+	fd := tempFile(t, nil)
+	e := newEngine(t, Options{Syscalls: shortWrites{fd: fd}})
+	pub := &QueueHeader{BufferSize: 64, MaxWritebacks: 4}
+	q := e.Init(pub)
+	for i := 0; i < 3; i++ {
+		e.Submit(prepare(q, OpWriteBack, fd, 64))
+	}
+	// The first write-back is short; the caller collects it in sync.
+	wantFatal(t, fatalOf(q.Sync), fmt.Sprintf("Asynchronous write to fd %d wrote only 32 bytes out of 64", fd))
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != 32 {
+		t.Errorf("the file holds %d bytes after the failed write-back; want its 32 alone", st.Size)
+	}
+	q.mu.Lock()
+	notStarted := q.pending.len()
+	q.mu.Unlock()
+	if notStarted != 2 {
+		t.Errorf("%d write-backs behind the failed one were not started; want 2", notStarted)
+	}
+	// The process would have ended: drain and abandon the queue.
+	for pub.RunningRequests > 0 {
+		fatalOf(q.Sync)
+	}
+}
+
 func TestWritebackFailureIsFatal(t *testing.T) {
 	e := newEngine(t, Options{})
 	q, _ := newQueue(t, e, 64, 2)

@@ -35,7 +35,7 @@ const maxTasks = 32
 func (q *Queue) enqueue(r *request) {
 	r.file, r.positioned, r.off, r.partial, r.done = fileInfo{}, false, 0, 0, false
 	q.mu.Lock()
-	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 {
+	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
 		// Nothing else of the queue is in the engine: no lock is needed
 		// until r is published.
 		q.mu.Unlock()
@@ -89,7 +89,7 @@ func (q *Queue) drain() {
 	q.mu.Lock()
 	for {
 		r := q.pending.peek()
-		if r == nil || !q.mayStart(r) {
+		if r == nil || q.failed || !q.mayStart(r) {
 			break
 		}
 		q.start(r, true)
@@ -145,17 +145,26 @@ func (q *Queue) next(anyWriteback bool) *request {
 			q.mu.Lock()
 			q.callerExec = false
 			q.finish(r)
-			q.active.pop() // r: nothing was started before it
 			// Requests behind r progress in the background.
 			start := q.pending.len() > 0 && q.tasks == 0
 			if start {
 				q.tasks++
 			}
+			// r is done unless it is a failed write-back whose chain
+			// still executes (see settle): then it is waited for.
+			done := r.done
+			if done {
+				q.active.pop() // r: nothing was started before it
+			}
 			q.mu.Unlock()
 			if start {
 				q.eng.exec.Run(q.drain)
 			}
-			return r
+			if done {
+				return r
+			}
+			q.mu.Lock()
+			continue
 		}
 		q.waiting, q.waitingWB = true, anyWriteback
 		q.mu.Unlock()
@@ -216,6 +225,11 @@ func (q *Queue) position(r *request) {
 			return // r stays a plain write(2), which will report the error
 		}
 		off = cur
+		q.pos.size = -1
+		var st unix.Stat_t
+		if unix.Fstat(r.fd, &st) == nil {
+			q.pos.size = st.Size
+		}
 	}
 	end := off + int64(r.n)
 	if _, err := unix.Seek(r.fd, end, unix.SEEK_SET); err != nil {
@@ -237,18 +251,63 @@ func (q *Queue) finish(r *request) {
 			break
 		}
 	}
+	failed := r.op == OpWriteBack && r.status != r.n
+	if failed {
+		// The process ends when the caller collects r, as the original's
+		// I/O thread ends it at once: no later request may write behind
+		// the failed one meanwhile (a disk that is full for one write may
+		// have room for the next).
+		q.failed = true
+	}
+	settled := false
 	if r.positioned {
+		if failed {
+			// Done only when the chain has ended (see settle).
+			q.pos.failed = append(q.pos.failed, r)
+		} else {
+			r.done = true
+		}
 		if q.pos.count--; q.pos.count == 0 {
 			q.pos.valid = false // the chain has drained: positions are read anew
+			if len(q.pos.failed) > 0 {
+				q.settle()
+				settled = true
+			}
 		}
+	} else {
+		r.done = true
 	}
-	r.done = true
 	// The caller waits only for the oldest started request, or for any
 	// write-back.
-	if q.waiting && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack) {
+	if q.waiting && (settled || r.done && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack)) {
 		q.waiting = false
 		q.wake <- struct{}{}
 	}
+}
+
+// settle ends a chain of positioned write-backs, some of which failed,
+// once none of them executes, and leaves things as one write at a time
+// would have left them when the process ended: the failure reported is
+// the first in file order (every write-back before it succeeded); what
+// later write-backs wrote past the end the file had when the chain began
+// is cut off (what they wrote over bytes it had stays); the descriptor's
+// position is where the failed write left it.
+func (q *Queue) settle() {
+	first := q.pos.failed[0]
+	for _, f := range q.pos.failed {
+		if f.off < first.off {
+			first = f
+		}
+		f.done = true
+	}
+	q.pos.failed = nil
+	q.firstFail = first
+	end := first.off + int64(max(first.status, 0))
+	var st unix.Stat_t
+	if keep := max(end, q.pos.size); q.pos.size >= 0 && unix.Fstat(first.fd, &st) == nil && st.Size > keep {
+		unix.Ftruncate(first.fd, keep) // at worst the extra bytes stay
+	}
+	unix.Seek(first.fd, end, unix.SEEK_SET)
 }
 
 // position is the chain of positioned write-backs of a queue.
@@ -257,4 +316,7 @@ type position struct {
 	fd    int   // its descriptor
 	end   int64 // where the last one started ends: the descriptor's position
 	count int   // positioned write-backs executing
+	size  int64 // the file's size when the chain began (-1: unknown)
+
+	failed []*request // the chain's write-backs that failed, not yet done
 }

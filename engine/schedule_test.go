@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -205,5 +206,151 @@ func TestReadOverlapsWritebackOfAnotherFile(t *testing.T) {
 	q.Sync()
 	if !meet.met {
 		t.Errorf("the read of one file never overlapped the write-back of another: %v", meet.log)
+	}
+}
+
+// failingPwrites fails chosen positioned writes of fd: the one at earlyAt
+// at once, with earlyErr; the one at failAt with lateErr, only after the
+// writes at each offset of waitFor have been tried (so that it fails
+// last, behind write-backs that succeeded).
+type failingPwrites struct {
+	unixSyscalls
+	fd, size         int
+	failAt, earlyAt  int64
+	lateErr, earlyEr syscall.Errno
+	after            chan int64 // offsets written
+	waitFor          []int64
+	timeout          bool
+}
+
+func (s *failingPwrites) Pwrite(fd int, p []byte, off int64) (int, error) {
+	switch {
+	case fd != s.fd:
+	case off == s.earlyAt:
+		s.after <- off
+		return -1, s.earlyEr
+	case off == s.failAt:
+		seen := map[int64]bool{}
+		limit := time.After(10 * time.Second)
+		for _, w := range s.waitFor {
+			for !seen[w] {
+				select {
+				case o := <-s.after:
+					seen[o] = true
+				case <-limit:
+					s.timeout = true
+					return -1, s.lateErr
+				}
+			}
+		}
+		return -1, s.lateErr
+	}
+	n, err := unix.Pwrite(fd, p, off)
+	if fd == s.fd {
+		s.after <- off
+	}
+	return n, err
+}
+
+// When write-backs of one O_DIRECT file run side by side and some fail,
+// the process ends as with one write at a time: the failure reported is
+// the first in file order, though it was not the first to happen, and the
+// file holds exactly what was written before it: what later write-backs
+// wrote past the end of the file is cut off, the data before stays, and
+// the descriptor's position is where the failed write left it.
+func TestFailedDirectWritebacksLeaveAPrefix(t *testing.T) {
+	const size = 4096
+	name := filepath.Join(t.TempDir(), "wb")
+	fd := openDirect(t, name, unix.O_RDWR)
+	sys := &failingPwrites{fd: fd, size: size,
+		failAt: 2 * size, lateErr: syscall.ENOSPC, // fails last
+		earlyAt: 5 * size, earlyEr: syscall.EFBIG, // fails first
+		after: make(chan int64, 16), waitFor: []int64{3 * size, 4 * size, 5 * size}}
+	e := newEngine(t, Options{Syscalls: sys})
+	pub := &QueueHeader{BufferSize: size, MaxWritebacks: 8}
+	q := e.Init(pub)
+	var want []byte
+	for i := 0; i < 6; i++ {
+		h := prepare(q, OpWriteBack, fd, size)
+		b := buffer(h, size)
+		for j := range b {
+			b[j] = byte(i + 1)
+		}
+		if i < 2 {
+			want = append(want, b...)
+		}
+		e.Submit(h)
+	}
+	err := fatalOf(q.Sync)
+	if sys.timeout {
+		t.Fatal("the write-backs behind the failing one never ran beside it")
+	}
+	wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: No space left on device", fd))
+	got, rerr := os.ReadFile(name)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the file holds %d bytes; want the %d of the two write-backs before the failed one", len(got), len(want))
+	}
+	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != 2*size {
+		t.Errorf("descriptor position %d after the failure; want %d, where the failed write began", pos, 2*size)
+	}
+	for pub.RunningRequests > 0 {
+		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
+	}
+}
+
+// callerFailsBesideTask: the caller's own positioned write at offset 0
+// lets the queue's background task start the next write-back, waits until
+// that one is inside pwrite, and fails; the other is held a moment longer,
+// so that it is still executing when the caller's write-back is finished.
+type callerFailsBesideTask struct {
+	unixSyscalls
+	fd      int
+	ex      *manualExecutor
+	entered chan struct{}
+}
+
+func (s *callerFailsBesideTask) Pwrite(fd int, p []byte, off int64) (int, error) {
+	if fd == s.fd && off == 0 {
+		go s.ex.runAll()
+		select {
+		case <-s.entered:
+		case <-time.After(10 * time.Second):
+		}
+		return -1, syscall.ENOSPC
+	}
+	if fd == s.fd {
+		close(s.entered)
+		time.Sleep(20 * time.Millisecond) // still executing when the caller's one fails
+	}
+	return unix.Pwrite(fd, p, off)
+}
+
+// A write-back the caller executes itself, which fails while a later one
+// of its chain still executes in the background, is reported only once the
+// chain has ended, and the file is left as for one write at a time.
+func TestCallerExecutedWritebackFailsBesideItsChain(t *testing.T) {
+	const size = 4096
+	name := filepath.Join(t.TempDir(), "wb")
+	fd := openDirect(t, name, unix.O_RDWR)
+	ex := &manualExecutor{}
+	sys := &callerFailsBesideTask{fd: fd, ex: ex, entered: make(chan struct{})}
+	e := newEngine(t, Options{Syscalls: sys, Executor: ex})
+	pub := &QueueHeader{BufferSize: size, MaxWritebacks: 4}
+	q := e.Init(pub)
+	e.Submit(prepare(q, OpWriteBack, fd, size))
+	e.Submit(prepare(q, OpWriteBack, fd, size))
+	// Nothing has started: sync executes the first write-back itself.
+	wantFatal(t, fatalOf(q.Sync), fmt.Sprintf("Asynchronous write to fd %d failed: No space left on device", fd))
+	if st, err := os.Stat(name); err != nil || st.Size() != 0 {
+		t.Errorf("the file after the failure: %v, %v; want it empty, as the failed write-back left it", st, err)
+	}
+	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != 0 {
+		t.Errorf("descriptor position %d after the failure; want 0", pos)
+	}
+	for pub.RunningRequests > 0 {
+		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
 	}
 }

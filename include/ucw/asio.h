@@ -172,7 +172,10 @@ void asio_put(struct asio_request *r);
 /*
  * Wait until every submitted request has finished (running_requests == 0).
  * Finished reads and writes stay for asio_wait(); write-backs are recycled.
- * A failed write-back ends the process here, as anywhere it is collected.
+ * A failed write-back ends the process here, as anywhere it is collected
+ * (the original's message, exit status 1). Nothing of its queue starts after
+ * the failure, and the file is left as one write at a time leaves it: every
+ * write-back before the failed one done, none after it.
  */
 void asio_sync(struct asio_queue *q);
 
