@@ -55,7 +55,8 @@ static void set_address_space_limit(void)
 			vm_kb = atol(line + 7);
 	fclose(f);
 	CHECK(vm_kb > 0, "no VmSize");
-	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (1UL << 30);
+	/* 2 GiB of room: enough for the runtime to grow, not for 4 GiB. */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (2UL << 30);
 	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
 }
 
@@ -189,6 +190,8 @@ static int run_scenario(const char *s)
 		asio_cleanup_queue(&q);
 		ucw_asio_get(&q);
 	} else if (!strcmp(s, "huge_buffer")) {
+		init(); /* the engine (or the fallback) starts before the limit */
+		asio_cleanup_queue(&q);
 		set_address_space_limit();
 		memset(&q, 0, sizeof(q));
 		q.buffer_size = 0xFFFFF000u;

@@ -73,8 +73,9 @@ static void set_address_space_limit(void)
 			vm_kb = atol(line + 7);
 	fclose(f);
 	CHECK(vm_kb > 0, "no VmSize");
-	/* 1 GiB of room: enough for the runtime, not for a 4 GiB buffer. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (1UL << 30);
+	/* 2 GiB of room: enough for the runtime to grow (heap arenas, a thread
+	 * stack for each worker), not for a 4 GiB buffer. */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (2UL << 30);
 	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
 }
 
@@ -229,6 +230,10 @@ static int run_scenario(const char *s)
 		else
 			asio_submit(r);
 	} else if (!strcmp(s, "huge_buffer")) {
+		/* Start the engine first, so that the limit counts from what a
+		 * running engine has mapped. */
+		init();
+		asio_cleanup_queue(&q);
 		set_address_space_limit();
 		memset(&q, 0, sizeof(q));
 		q.buffer_size = 0xFFFFF000u;
