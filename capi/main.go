@@ -31,8 +31,9 @@ import (
 )
 
 // lib is the process's engine. Its queues are tied to the caller's structs
-// with go-pointer keys, which live in C memory.
-var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor()})
+// with go-pointer keys, which live in C memory. Positioned write-backs go
+// through io_uring unless UCW_ASIO_NO_URING is set (to anything but "").
+var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor(), Ring: os.Getenv("UCW_ASIO_NO_URING") == ""})
 
 // maxProcs bounds how far the executor raises GOMAXPROCS: enough Ps for the
 // workers of many queues to block in I/O at once while callers still get

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/ucw-asio/ucw-asio/workqueue"
@@ -12,8 +13,18 @@ import (
 // Executor runs tasks in the background. Run must not wait for other tasks
 // to finish: a queue's task may block in a system call for as long as its
 // descriptor makes it.
+//
+// An Executor that sizes GOMAXPROCS (workqueue.Pool) may also have a
+// method Holding(n int): the engine then calls Holding(1) before a
+// goroutine waits for io_uring completions holding its P, and Holding(-1)
+// after.
 type Executor interface {
 	Run(task func())
+}
+
+// holder is the optional method of an Executor (see Executor).
+type holder interface {
+	Holding(n int)
 }
 
 // Handles ties Go queues to the caller's QueueHeader: Save returns a key
@@ -38,6 +49,10 @@ type Options struct {
 	Fatal func(err error)
 	// Syscalls performs the I/O (default: read(2), write(2), pwrite(2)).
 	Syscalls Syscalls
+	// Ring submits the requests on O_DIRECT files through an io_uring of
+	// their queue where the kernel offers one, rather than handing each to
+	// a background task (see ringq.go). They then bypass Syscalls.
+	Ring bool
 }
 
 // Syscalls performs one read(2), write(2) or pwrite(2); tests replace it to
@@ -58,7 +73,10 @@ type Engine struct {
 	exec     Executor
 	fatalFn  func(error)
 	sys      Syscalls
-	requests sync.Map // *RequestHeader (as unsafe.Pointer) -> *request
+	holder   holder       // exec, if it has Holding
+	ring     bool         // Options.Ring
+	rings    atomic.Int32 // rings set up and not closed (at most maxRings)
+	requests sync.Map     // *RequestHeader (as unsafe.Pointer) -> *request
 }
 
 // New returns an Engine configured by opts.
@@ -66,7 +84,7 @@ func New(opts Options) *Engine {
 	if opts.Handles == nil {
 		panic("engine.New: Options.Handles is required")
 	}
-	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls}
+	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring}
 	if e.exec == nil {
 		e.exec = workqueue.New(0)
 	}
@@ -79,6 +97,7 @@ func New(opts Options) *Engine {
 	if e.sys == nil {
 		e.sys = unixSyscalls{}
 	}
+	e.holder, _ = e.exec.(holder)
 	return e
 }
 

@@ -293,7 +293,9 @@ func runProgram(t testing.TB, data []byte) string {
 		fuzzEngines.poolSys = &faultSys{}
 		fuzzEngines.manSys = &faultSys{}
 		fuzzEngines.manualEx = &manualExecutor{}
-		fuzzEngines.pool = newEngine(t, Options{Syscalls: fuzzEngines.poolSys})
+		// The pool engine sends positioned write-backs (the O_DIRECT file,
+		// where no faults are injected) through io_uring where it can.
+		fuzzEngines.pool = newEngine(t, Options{Syscalls: fuzzEngines.poolSys, Ring: true})
 		fuzzEngines.manual = newEngine(t, Options{Syscalls: fuzzEngines.manSys, Executor: fuzzEngines.manualEx})
 	})
 	start := time.Now()

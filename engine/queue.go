@@ -33,6 +33,7 @@ type Queue struct {
 	pos        position      // the file position that positioned write-backs continue
 	waiting    bool          // the caller is (about to be) parked on wake
 	waitingWB  bool          // ... and any write-back done will do
+	ring       ringState     // positioned write-backs submitted to io_uring (see ringq.go)
 	failed     bool          // a write-back failed: nothing more starts (see finish)
 	firstFail  *request      // the failed write-back a chain's failure is reported as (see settle)
 	wake       chan struct{} // capacity 1: a token for the parked caller
@@ -59,6 +60,9 @@ type request struct {
 	off        int64
 	partial    int  // bytes a read already got without waiting; the rest is read later
 	done       bool // executed; the result is in status and errno
+	inRing     bool // submitted to the queue's io_uring, not yet reaped
+	settling   bool // a failed positioned write-back waiting for its chain to end (see settle)
+	atPosition bool // a read or write in the ring, at off, the file position when it started
 
 	// Result, written by the executor before done is set.
 	status int
@@ -238,6 +242,7 @@ func (q *Queue) Cleanup() {
 		}
 	}
 	q.idle = nil
+	q.closeRing()
 	q.pub.Magic = 0
 	q.eng.handles.Unref(q.pub.Handle)
 	q.pub.Handle = nil

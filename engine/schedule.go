@@ -33,7 +33,7 @@ const maxTasks = 32
 // A read on a quiet queue whose data is at hand (the page cache, a pipe
 // with data) is done at once instead, without a hand-off.
 func (q *Queue) enqueue(r *request) {
-	r.file, r.positioned, r.off, r.partial, r.done = fileInfo{}, false, 0, 0, false
+	r.file, r.positioned, r.off, r.partial, r.done, r.atPosition = fileInfo{}, false, 0, 0, false, false
 	q.mu.Lock()
 	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
 		// Nothing else of the queue is in the engine: no lock is needed
@@ -49,6 +49,12 @@ func (q *Queue) enqueue(r *request) {
 		}
 	}
 	q.pending.push(r)
+	// The kind cache tells without system calls what surely is not for
+	// the ring (page-cache files, pipes).
+	if q.pending.len() == 1 && q.eng.ring && q.kinds.of(r.fd) == kindOther && q.ringStart() {
+		q.mu.Unlock()
+		return
+	}
 	// A task between requests will take r. Otherwise start one, unless
 	// every task is busy and r cannot run beside them.
 	start := q.tasksBusy() && q.tasks < maxTasks && (q.tasks == 0 || q.mayOverlap(r))
@@ -64,7 +70,7 @@ func (q *Queue) enqueue(r *request) {
 // tasksBusy tells whether every background task is executing a request,
 // so none will take the next pending one.
 func (q *Queue) tasksBusy() bool {
-	busy := len(q.exec)
+	busy := len(q.exec) - q.ring.inFlight
 	if q.callerExec {
 		busy--
 	}
@@ -89,7 +95,17 @@ func (q *Queue) drain() {
 	q.mu.Lock()
 	for {
 		r := q.pending.peek()
-		if r == nil || q.failed || !q.mayStart(r) {
+		if r == nil || q.failed {
+			break
+		}
+		if q.ringStart() {
+			continue
+		}
+		if !q.mayStart(r) {
+			if q.ring.inFlight > 0 && !q.ring.reaping && len(q.exec) == q.ring.inFlight {
+				q.waitRing() // r waits for write-backs in the ring only
+				continue
+			}
 			break
 		}
 		q.start(r, true)
@@ -145,7 +161,9 @@ func (q *Queue) next(anyWriteback bool) *request {
 			q.mu.Lock()
 			q.callerExec = false
 			q.finish(r)
-			// Requests behind r progress in the background.
+			// Requests behind r progress: in the ring, or in the background.
+			for q.ringStart() {
+			}
 			start := q.pending.len() > 0 && q.tasks == 0
 			if start {
 				q.tasks++
@@ -164,6 +182,21 @@ func (q *Queue) next(anyWriteback bool) *request {
 				return r
 			}
 			q.mu.Lock()
+			continue
+		}
+		if h := q.active.peek(); q.ring.inFlight > 0 && !q.ring.reaping && (anyWriteback || h.inRing || h.settling) {
+			// What the caller waits for is in the ring, or is a failed
+			// write-back whose chain is (see settle): reap it here.
+			q.waitRing()
+			// Requests behind the reaped ones may start now.
+			for q.ringStart() {
+			}
+			if q.pending.len() > 0 && q.tasks == 0 && !q.failed {
+				q.tasks++
+				q.mu.Unlock()
+				q.eng.exec.Run(q.drain)
+				q.mu.Lock()
+			}
 			continue
 		}
 		q.waiting, q.waitingWB = true, anyWriteback
@@ -264,6 +297,7 @@ func (q *Queue) finish(r *request) {
 		if failed {
 			// Done only when the chain has ended (see settle).
 			q.pos.failed = append(q.pos.failed, r)
+			r.settling = true
 		} else {
 			r.done = true
 		}
@@ -298,7 +332,7 @@ func (q *Queue) settle() {
 		if f.off < first.off {
 			first = f
 		}
-		f.done = true
+		f.done, f.settling = true, false
 	}
 	q.pos.failed = nil
 	q.firstFail = first

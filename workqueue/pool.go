@@ -38,6 +38,7 @@ type Pool struct {
 	idle    []*worker // parked workers, most recently parked last
 	workers int       // workers alive, parked or busy
 	busy    int       // workers running a task
+	holding int       // goroutines outside the pool holding a P in the kernel (see Holding)
 	procs   int       // GOMAXPROCS as the pool last set it
 }
 
@@ -70,13 +71,7 @@ func (p *Pool) ManageProcs(max int) {
 func (p *Pool) Run(task func()) {
 	p.mu.Lock()
 	p.busy++
-	if p.maxProcs > 0 && p.cpus+p.busy > p.procs && p.procs < p.maxProcs {
-		p.procs = min(p.maxProcs, 2*(p.cpus+p.busy))
-		procs := p.procs
-		p.mu.Unlock()
-		runtime.GOMAXPROCS(procs)
-		p.mu.Lock()
-	}
+	p.grow()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
@@ -89,6 +84,30 @@ func (p *Pool) Run(task func()) {
 	p.mu.Unlock()
 	w := &worker{task: make(chan func(), 1)}
 	go p.loop(w, task)
+}
+
+// Holding tells the pool that n more goroutines outside it (fewer, if n is
+// negative) hold a P while they wait in the kernel: the asio engine's
+// callers waiting for io_uring completions do, as a system call that does
+// not block would. A managed pool counts them with its busy workers.
+func (p *Pool) Holding(n int) {
+	p.mu.Lock()
+	p.holding += n
+	p.grow()
+	p.mu.Unlock()
+}
+
+// grow raises GOMAXPROCS if the pool manages it and the busy workers and
+// holding goroutines leave fewer Ps than CPUs free. Called with p.mu held,
+// which it releases while GOMAXPROCS changes (the world stops then).
+func (p *Pool) grow() {
+	if p.maxProcs > 0 && p.cpus+p.busy+p.holding > p.procs && p.procs < p.maxProcs {
+		p.procs = min(p.maxProcs, 2*(p.cpus+p.busy+p.holding))
+		procs := p.procs
+		p.mu.Unlock()
+		runtime.GOMAXPROCS(procs)
+		p.mu.Lock()
+	}
 }
 
 // loop runs tasks until the worker finds the pool's idle list full.

@@ -1,6 +1,7 @@
 package workqueue
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,35 @@ func TestManagedProcsGrowWithBusyWorkers(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != limit || got < before {
 		t.Errorf("GOMAXPROCS %d with 200 workers blocked, want the limit %d", got, limit)
+	}
+}
+
+// Goroutines that hold a P while they wait in the kernel count like busy
+// workers: a managed pool makes room for them, an unmanaged one does not.
+func TestHoldingGoroutinesGetPs(t *testing.T) {
+	for _, managed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("managed=%v", managed), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			p := New(4)
+			if managed {
+				p.ManageProcs(64)
+			}
+			const holding = 6
+			for i := 0; i < holding; i++ {
+				p.Holding(1)
+			}
+			got := runtime.GOMAXPROCS(0)
+			switch {
+			case managed && got < runtime.NumCPU()+holding:
+				t.Errorf("GOMAXPROCS %d with %d goroutines holding Ps, want at least %d", got, holding, runtime.NumCPU()+holding)
+			case !managed && got != 1:
+				t.Errorf("an unmanaged pool changed GOMAXPROCS to %d", got)
+			}
+			p.Holding(-holding)
+			if runtime.GOMAXPROCS(0) != got {
+				t.Errorf("GOMAXPROCS changed from %d to %d when the goroutines stopped holding; the pool never lowers it", got, runtime.GOMAXPROCS(0))
+			}
+		})
 	}
 }
 

@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ringQueue returns a queue of an engine that uses io_uring, and skips the
+// test where the kernel gives no ring.
+func ringQueue(t *testing.T, e *Engine, bufferSize, maxWritebacks uint32, fd int) (*Queue, *QueueHeader) {
+	t.Helper()
+	pub := &QueueHeader{BufferSize: bufferSize, MaxWritebacks: maxWritebacks}
+	q := e.Init(pub)
+	q.mu.Lock()
+	ok := q.setupRing()
+	q.mu.Unlock()
+	if !ok {
+		t.Skip("no io_uring here")
+	}
+	return q, pub
+}
+
+// fillBlock fills a request's buffer with the pattern of block i.
+func fillBlock(h *RequestHeader, size, i int) []byte {
+	b := buffer(h, size)
+	for j := range b {
+		b[j] = byte(i*13 + j/512 + 1)
+	}
+	return b
+}
+
+// Write-backs to an O_DIRECT file through the ring leave the file and the
+// descriptor's position exactly as sequential write(2)s would, whatever
+// the number in flight, and keep the counters of the contract.
+func TestRingWritebacks(t *testing.T) {
+	const size, blocks = 8192, 40
+	for _, maxWB := range []uint32{1, 2, 4, 16, 100} {
+		t.Run(fmt.Sprintf("max_writebacks=%d", maxWB), func(t *testing.T) {
+			name := filepath.Join(t.TempDir(), "wb")
+			fd := openDirect(t, name, unix.O_WRONLY)
+			e := newEngine(t, Options{Ring: true})
+			q, pub := ringQueue(t, e, size, maxWB, fd)
+			if _, err := unix.Seek(fd, size, unix.SEEK_SET); err != nil { // start at an offset
+				t.Fatal(err)
+			}
+			want := make([]byte, size)
+			used := false
+			for i := 0; i < blocks; i++ {
+				h := prepare(q, OpWriteBack, fd, size)
+				want = append(want, fillBlock(h, size, i)...)
+				e.Submit(h)
+				if pub.RunningWritebacks > maxWB {
+					t.Fatalf("%d write-backs running after a submit; max_writebacks is %d", pub.RunningWritebacks, maxWB)
+				}
+				q.mu.Lock()
+				used = used || q.ring.inFlight > 0
+				q.mu.Unlock()
+			}
+			q.Sync()
+			if !used {
+				t.Error("no write-back went through the ring")
+			}
+			if pub.RunningRequests != 0 || pub.RunningWritebacks != 0 || pub.AllocatedRequests != 0 {
+				t.Errorf("counters after sync: running %d, write-backs %d, allocated %d; want 0 0 0", pub.RunningRequests, pub.RunningWritebacks, pub.AllocatedRequests)
+			}
+			if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != int64(len(want)) {
+				t.Errorf("descriptor position %d, want %d", pos, len(want))
+			}
+			got, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got[size:], want[size:]) || len(got) != len(want) {
+				t.Errorf("the file holds %d bytes, not the %d written in submit order", len(got), len(want))
+			}
+			q.Cleanup()
+		})
+	}
+}
+
+// A read of the same file queued behind write-backs in the ring waits for
+// them and sees their data, also when the caller only asks for the read.
+func TestRingReadAfterWritebacks(t *testing.T) {
+	const size, blocks = 4096, 16
+	name := filepath.Join(t.TempDir(), "wb")
+	wfd := openDirect(t, name, unix.O_RDWR)
+	rfd := openDirect(t, name, unix.O_RDONLY)
+	e := newEngine(t, Options{Ring: true})
+	q, pub := ringQueue(t, e, size*blocks, 8, wfd)
+	var want []byte
+	for i := 0; i < blocks; i++ {
+		h := prepare(q, OpWriteBack, wfd, size)
+		want = append(want, fillBlock(h, size, i)...)
+		e.Submit(h)
+	}
+	rd := prepare(q, OpRead, rfd, size*blocks)
+	e.Submit(rd)
+	if got := q.Wait(); got != rd {
+		t.Fatalf("wait returned %p, want the read %p", got, rd)
+	}
+	if rd.Status != int32(len(want)) || !bytes.Equal(buffer(rd, len(want)), want) {
+		t.Errorf("the read behind the write-backs got status %d and not their data", rd.Status)
+	}
+	e.Put(rd)
+	if pub.RunningRequests != 0 || pub.AllocatedRequests != 0 {
+		t.Errorf("counters: running %d, allocated %d; want 0 0", pub.RunningRequests, pub.AllocatedRequests)
+	}
+	q.Cleanup()
+}
+
+// Write-backs in the ring that fail part-way (RLIMIT_FSIZE, SIGXFSZ
+// ignored) end as with one write at a time: the first failure in file
+// order is reported, the file holds exactly the blocks before it, the
+// descriptor is where that write began.
+func TestRingWritebackFailure(t *testing.T) {
+	const size, blocks, limit = 4096, 12, 5
+	name := filepath.Join(t.TempDir(), "wb")
+	fd := openDirect(t, name, unix.O_WRONLY)
+	e := newEngine(t, Options{Ring: true})
+	q, pub := ringQueue(t, e, size, blocks, fd)
+
+	signal.Ignore(syscall.SIGXFSZ)
+	defer signal.Reset(syscall.SIGXFSZ)
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	lim := unix.Rlimit{Cur: limit * size, Max: old.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for i := 0; i < blocks; i++ {
+		h := prepare(q, OpWriteBack, fd, size)
+		if b := fillBlock(h, size, i); i < limit {
+			want = append(want, b...)
+		}
+		e.Submit(h)
+	}
+	err := fatalOf(q.Sync)
+	if err := unix.Setrlimit(unix.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: File too large", fd))
+	got, rerr := os.ReadFile(name)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the file holds %d bytes; want the %d of the write-backs before the limit", len(got), len(want))
+	}
+	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != limit*size {
+		t.Errorf("descriptor position %d after the failure; want %d", pos, limit*size)
+	}
+	for pub.RunningRequests > 0 {
+		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
+	}
+}
+
+// The first write-back of a chain in the ring fails at once (its buffer is
+// not aligned as O_DIRECT needs) while the later ones are still being
+// written: asio_sync reaps the chain to its end, reports the failure, and
+// the file is left as the failed write left it (empty). It once parked the
+// caller, with nobody left to reap the ring.
+func TestRingFailureAheadOfItsChain(t *testing.T) {
+	const size, blocks = 65536, 16
+	for round := 0; round < 20; round++ {
+		name := filepath.Join(t.TempDir(), "wb")
+		fd := openDirect(t, name, unix.O_WRONLY)
+		e := newEngine(t, Options{Ring: true})
+		q, pub := ringQueue(t, e, size, blocks, fd)
+		for i := 0; i < blocks; i++ {
+			h := prepare(q, OpWriteBack, fd, size)
+			fillBlock(h, size, i)
+			if i == 0 {
+				h.Buffer = unsafe.Add(h.Buffer, 1) // within its buffer, misaligned
+				h.Len = size - 512
+			}
+			e.Submit(h)
+		}
+		done := make(chan error, 1)
+		go func() { done <- fatalOf(q.Sync) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("asio_sync never returned: nobody reaped the chain behind the failed write-back")
+		}
+		wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: Invalid argument", fd))
+		if st, err := os.Stat(name); err != nil || st.Size() != 0 {
+			t.Fatalf("round %d: the file after the failure: %v, %v; want it empty", round, st, err)
+		}
+		for pub.RunningRequests > 0 {
+			fatalOf(q.Sync)
+		}
+	}
+}
