@@ -12,9 +12,11 @@
 // and a blocked request stalls only its own queue.
 //
 // The caller's thread avoids hand-offs: a read whose data is at hand is done
-// in Submit (a no-wait read), and a caller that has to wait for a request no
-// task has started yet executes it itself. Tasks exist so that read-ahead
-// and write-back progress while the caller does something else.
+// in Submit (a no-wait read); a request on an O_DIRECT file goes to the
+// kernel from Submit through the queue's io_uring, and the caller reaps it
+// (ringq.go); a caller that has to wait for a request no task has started
+// yet executes it itself. Tasks exist so that read-ahead and write-back
+// progress while the caller does something else.
 //
 // Bookkeeping (the public counters, the idle list, the list of finished
 // requests not yet returned) is done only inside the calls, in the caller's

@@ -16,8 +16,8 @@
  *    allocate a request with a buffer of 4294963200 bytes: Cannot allocate
  *    memory" (not a crash);
  *  - in a child under a tight RLIMIT_AS (the address space in use plus
- *    256 MiB: the Go runtime needs room for the threads it adds as workers
- *    block, 8 MiB of stack each, and for a 64 MiB heap arena): 4 threads
+ *    512 MiB: the Go runtime needs room for the threads it adds as workers
+ *    block, 8 MiB of stack each, up to a few dozen here): 4 threads
  *    each stream 8 MiB through a queue of 64 KiB buffers (write-backs,
  *    then read-ahead), every byte verified; then requests with
  *    1 MiB buffers are taken until the limit is reached, which ends the
@@ -249,7 +249,7 @@ static int tight_child(void)
 		s[i].id = i;
 		s[i].fd = tl_tmpfile(name, O_RDWR);
 	}
-	limit_as(256);
+	limit_as(512);
 	/* Small stacks: the limit is for the library, not for our threads. */
 	CHECK(!pthread_attr_init(&attr) && !pthread_attr_setstacksize(&attr, 256 << 10), "pthread_attr");
 	for (i = 0; i < 4; i++)
