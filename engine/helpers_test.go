@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapHandles is a Handles for tests: keys are Go pointers, which is fine
@@ -153,4 +156,29 @@ func (m *manualExecutor) runAll() int {
 		t()
 	}
 	return len(tasks)
+}
+
+// wantFileAfterFailure checks what failed write-backs left: the file name
+// holds exactly want, and fd's position is pos (where the failed write
+// began, plus what it wrote).
+func wantFileAfterFailure(t *testing.T, name string, fd int, want []byte, pos int64) {
+	t.Helper()
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the file holds %d bytes after the failure; want exactly the %d written before it", len(got), len(want))
+	}
+	if p, _ := unix.Seek(fd, 0, unix.SEEK_CUR); p != pos {
+		t.Errorf("descriptor position %d after the failure; want %d", p, pos)
+	}
+}
+
+// abandon drains a queue whose write-back failed: the process would have
+// ended, the test goes on without the queue.
+func abandon(q *Queue, pub *QueueHeader) {
+	for pub.RunningRequests > 0 {
+		fatalOf(q.Sync)
+	}
 }

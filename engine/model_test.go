@@ -611,10 +611,7 @@ func TestWritebackLimitReaping(t *testing.T) {
 			t.Errorf("the submit at the limit reported %v; want the failed write-back to fd %d (EBADF)", err, b)
 		}
 		close(sys.gate)
-		// The process would have ended: drain and abandon the queue.
-		for pub.RunningRequests > 0 {
-			fatalOf(q.Sync)
-		}
+		abandon(q, pub)
 	})
 }
 

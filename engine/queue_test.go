@@ -288,10 +288,7 @@ func TestNothingStartsAfterAFailedWriteback(t *testing.T) {
 	if notStarted != 2 {
 		t.Errorf("%d write-backs behind the failed one were not started; want 2", notStarted)
 	}
-	// The process would have ended: drain and abandon the queue.
-	for pub.RunningRequests > 0 {
-		fatalOf(q.Sync)
-	}
+	abandon(q, pub)
 }
 
 func TestWritebackFailureIsFatal(t *testing.T) {

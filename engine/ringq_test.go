@@ -151,19 +151,8 @@ func TestRingWritebackFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: File too large", fd))
-	got, rerr := os.ReadFile(name)
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the file holds %d bytes; want the %d of the write-backs before the limit", len(got), len(want))
-	}
-	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != limit*size {
-		t.Errorf("descriptor position %d after the failure; want %d", pos, limit*size)
-	}
-	for pub.RunningRequests > 0 {
-		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
-	}
+	wantFileAfterFailure(t, name, fd, want, limit*size)
+	abandon(q, pub)
 }
 
 // The first write-back of a chain in the ring fails at once (its buffer is
@@ -196,11 +185,7 @@ func TestRingFailureAheadOfItsChain(t *testing.T) {
 			t.Fatal("asio_sync never returned: nobody reaped the chain behind the failed write-back")
 		}
 		wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: Invalid argument", fd))
-		if st, err := os.Stat(name); err != nil || st.Size() != 0 {
-			t.Fatalf("round %d: the file after the failure: %v, %v; want it empty", round, st, err)
-		}
-		for pub.RunningRequests > 0 {
-			fatalOf(q.Sync)
-		}
+		wantFileAfterFailure(t, name, fd, nil, 0)
+		abandon(q, pub)
 	}
 }

@@ -286,19 +286,8 @@ func TestFailedDirectWritebacksLeaveAPrefix(t *testing.T) {
 		t.Fatal("the write-backs behind the failing one never ran beside it")
 	}
 	wantFatal(t, err, fmt.Sprintf("Asynchronous write to fd %d failed: No space left on device", fd))
-	got, rerr := os.ReadFile(name)
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the file holds %d bytes; want the %d of the two write-backs before the failed one", len(got), len(want))
-	}
-	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != 2*size {
-		t.Errorf("descriptor position %d after the failure; want %d, where the failed write began", pos, 2*size)
-	}
-	for pub.RunningRequests > 0 {
-		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
-	}
+	wantFileAfterFailure(t, name, fd, want, 2*size)
+	abandon(q, pub)
 }
 
 // callerFailsBesideTask: the caller's own positioned write at offset 0
@@ -344,13 +333,6 @@ func TestCallerExecutedWritebackFailsBesideItsChain(t *testing.T) {
 	e.Submit(prepare(q, OpWriteBack, fd, size))
 	// Nothing has started: sync executes the first write-back itself.
 	wantFatal(t, fatalOf(q.Sync), fmt.Sprintf("Asynchronous write to fd %d failed: No space left on device", fd))
-	if st, err := os.Stat(name); err != nil || st.Size() != 0 {
-		t.Errorf("the file after the failure: %v, %v; want it empty, as the failed write-back left it", st, err)
-	}
-	if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != 0 {
-		t.Errorf("descriptor position %d after the failure; want 0", pos)
-	}
-	for pub.RunningRequests > 0 {
-		fatalOf(q.Sync) // the process would have ended: drain and abandon the queue
-	}
+	wantFileAfterFailure(t, name, fd, nil, 0)
+	abandon(q, pub)
 }
