@@ -3,6 +3,7 @@ package engine
 import (
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -154,11 +155,9 @@ func (u *uring) submit() error {
 		switch e {
 		case 0, syscall.EINTR:
 		case syscall.EAGAIN, syscall.EBUSY:
-			// Short of kernel memory, or completions to reap first: the
-			// requests in flight make room as they complete.
-			if err := u.wait(); err != nil {
-				return err
-			}
+			// Short of kernel memory, or completions overflowed (which the
+			// bound on requests in flight rules out): try again shortly.
+			time.Sleep(100 * time.Microsecond)
 		default:
 			return e
 		}
