@@ -15,16 +15,18 @@ import (
 // descriptor makes it.
 //
 // An Executor that sizes GOMAXPROCS (workqueue.Pool) may also have a
-// method Holding(n int): the engine then calls Holding(1) before a
-// goroutine waits for io_uring completions holding its P, and Holding(-1)
-// after.
+// method Holding(n int) bool: the engine calls Holding(1) before a
+// goroutine waits for io_uring completions, and Holding(-1) after. If
+// Holding(1) reports that the executor makes room for it (adds a P), the
+// goroutine keeps its P while it waits (see uring.wait); otherwise it
+// waits the ordinary way, so that it never takes a P others need.
 type Executor interface {
 	Run(task func())
 }
 
 // holder is the optional method of an Executor (see Executor).
 type holder interface {
-	Holding(n int)
+	Holding(n int) bool
 }
 
 // Handles ties Go queues to the caller's QueueHeader: Save returns a key

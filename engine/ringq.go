@@ -134,11 +134,12 @@ func (q *Queue) waitRing() {
 	rs := &q.ring
 	rs.reaping = true
 	q.mu.Unlock()
+	keepP := false
 	if h := q.eng.holder; h != nil {
-		h.Holding(1)
+		keepP = h.Holding(1)
 		defer h.Holding(-1) // after the return, under q.mu: h takes only its own lock
 	}
-	err := rs.u.wait()
+	err := rs.u.wait(keepP)
 	q.mu.Lock()
 	rs.reaping = false
 	if err != nil {

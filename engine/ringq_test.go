@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ucw-asio/ucw-asio/workqueue"
 )
 
 // ringQueue returns a queue of an engine that uses io_uring, and skips the
@@ -29,6 +32,21 @@ func ringQueue(t *testing.T, e *Engine, bufferSize, maxWritebacks uint32, fd int
 	return q, pub
 }
 
+// ringEngine returns an engine that uses io_uring. With keepP its
+// executor manages GOMAXPROCS, so that callers keep their P while they wait
+// in the ring (restored when the test ends); without, they wait the
+// ordinary way.
+func ringEngine(t *testing.T, keepP bool) *Engine {
+	t.Helper()
+	pool := workqueue.New(0)
+	if keepP {
+		old := runtime.GOMAXPROCS(0)
+		t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+		pool.ManageProcs(16)
+	}
+	return newEngine(t, Options{Ring: true, Executor: pool})
+}
+
 // fillBlock fills a request's buffer with the pattern of block i.
 func fillBlock(h *RequestHeader, size, i int) []byte {
 	b := buffer(h, size)
@@ -43,11 +61,15 @@ func fillBlock(h *RequestHeader, size, i int) []byte {
 // the number in flight, and keep the counters of the contract.
 func TestRingWritebacks(t *testing.T) {
 	const size, blocks = 8192, 40
-	for _, maxWB := range []uint32{1, 2, 4, 16, 100} {
-		t.Run(fmt.Sprintf("max_writebacks=%d", maxWB), func(t *testing.T) {
+	for _, tc := range []struct {
+		maxWB uint32
+		keepP bool
+	}{{1, true}, {2, true}, {4, true}, {16, true}, {100, true}, {1, false}, {4, false}, {16, false}} {
+		maxWB := tc.maxWB
+		t.Run(fmt.Sprintf("max_writebacks=%d/keepP=%v", maxWB, tc.keepP), func(t *testing.T) {
 			name := filepath.Join(t.TempDir(), "wb")
 			fd := openDirect(t, name, unix.O_WRONLY)
-			e := newEngine(t, Options{Ring: true})
+			e := ringEngine(t, tc.keepP)
 			q, pub := ringQueue(t, e, size, maxWB, fd)
 			if _, err := unix.Seek(fd, size, unix.SEEK_SET); err != nil { // start at an offset
 				t.Fatal(err)
@@ -94,7 +116,7 @@ func TestRingReadAfterWritebacks(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "wb")
 	wfd := openDirect(t, name, unix.O_RDWR)
 	rfd := openDirect(t, name, unix.O_RDONLY)
-	e := newEngine(t, Options{Ring: true})
+	e := ringEngine(t, true)
 	q, pub := ringQueue(t, e, size*blocks, 8, wfd)
 	var want []byte
 	for i := 0; i < blocks; i++ {
@@ -125,7 +147,7 @@ func TestRingWritebackFailure(t *testing.T) {
 	const size, blocks, limit = 4096, 12, 5
 	name := filepath.Join(t.TempDir(), "wb")
 	fd := openDirect(t, name, unix.O_WRONLY)
-	e := newEngine(t, Options{Ring: true})
+	e := ringEngine(t, true)
 	q, pub := ringQueue(t, e, size, blocks, fd)
 
 	signal.Ignore(syscall.SIGXFSZ)
@@ -165,7 +187,7 @@ func TestRingFailureAheadOfItsChain(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		name := filepath.Join(t.TempDir(), "wb")
 		fd := openDirect(t, name, unix.O_WRONLY)
-		e := newEngine(t, Options{Ring: true})
+		e := ringEngine(t, true)
 		q, pub := ringQueue(t, e, size, blocks, fd)
 		for i := 0; i < blocks; i++ {
 			h := prepare(q, OpWriteBack, fd, size)

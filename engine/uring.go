@@ -172,14 +172,15 @@ const rawWait = 5e6 // ns
 // wait blocks until a completion is there to be reaped. A signal ends the
 // wait early, which the caller treats like a wake-up with nothing new.
 //
-// It first waits up to rawWait without telling the Go scheduler, as a
-// system call that does not block would: a blocking system call makes the
-// runtime's monitor wake up every 20 µs and hand the goroutine's P to
-// another thread, which cost as much CPU as the I/O itself. A garbage
-// collection meanwhile signals the thread, which ends the wait with EINTR.
-// Only a longer wait goes the ordinary way.
-func (u *uring) wait() error {
-	if !u.noTimedWait {
+// With keepP, it first waits up to rawWait without telling the Go
+// scheduler, as a system call that does not block would: a blocking
+// system call makes the runtime's monitor wake up every 20 µs and hand the
+// goroutine's P to another thread, which cost as much CPU as the I/O
+// itself. A garbage collection meanwhile signals the thread, which ends
+// the wait with EINTR. Only a longer wait goes the ordinary way. The
+// caller passes keepP only where another P is there for the others.
+func (u *uring) wait(keepP bool) error {
+	if keepP && !u.noTimedWait {
 		u.timeout = unix.Timespec{Nsec: rawWait}
 		u.waitArg = ioUringGeteventsArg{Ts: uint64(uintptr(unsafe.Pointer(&u.timeout)))}
 		_, _, e := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(u.fd), 0, 1, ioringEnterGetevents|ioringEnterExtArg,

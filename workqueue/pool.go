@@ -87,14 +87,21 @@ func (p *Pool) Run(task func()) {
 }
 
 // Holding tells the pool that n more goroutines outside it (fewer, if n is
-// negative) hold a P while they wait in the kernel: the asio engine's
+// negative) would hold a P while they wait in the kernel: the asio engine's
 // callers waiting for io_uring completions do, as a system call that does
-// not block would. A managed pool counts them with its busy workers.
-func (p *Pool) Holding(n int) {
+// not block would. It reports whether the pool makes room for them: a
+// managed pool counts them with its busy workers and raises GOMAXPROCS; an
+// unmanaged one (GOMAXPROCS chosen by the user) does not, and such a
+// goroutine had better release its P.
+func (p *Pool) Holding(n int) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.maxProcs == 0 {
+		return false
+	}
 	p.holding += n
 	p.grow()
-	p.mu.Unlock()
+	return true
 }
 
 // grow raises GOMAXPROCS if the pool manages it and the busy workers and

@@ -125,7 +125,9 @@ func TestHoldingGoroutinesGetPs(t *testing.T) {
 			}
 			const holding = 6
 			for i := 0; i < holding; i++ {
-				p.Holding(1)
+				if got := p.Holding(1); got != managed {
+					t.Fatalf("Holding reported %v; want %v (whether the pool makes room)", got, managed)
+				}
 			}
 			got := runtime.GOMAXPROCS(0)
 			switch {
