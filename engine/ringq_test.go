@@ -211,3 +211,28 @@ func TestRingFailureAheadOfItsChain(t *testing.T) {
 		abandon(q, pub)
 	}
 }
+
+// A ring set up while the program has standard input closed stays off
+// descriptor 0, which the program would dup2 something onto next.
+func TestRingStaysOffStandardDescriptors(t *testing.T) {
+	saved, err := unix.Dup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		unix.Dup2(saved, 0)
+		unix.Close(saved)
+	}()
+	unix.Close(0)
+	u, err := newUring(8)
+	if err != nil {
+		t.Skipf("no io_uring here: %v", err)
+	}
+	defer u.close()
+	if u.fd <= 2 {
+		t.Errorf("the ring took descriptor %d, a standard one", u.fd)
+	}
+	if _, err := unix.FcntlInt(0, unix.F_GETFD, 0); err == nil {
+		t.Error("descriptor 0 is open after the ring was set up; the ring's first descriptor was not closed")
+	}
+}

@@ -106,6 +106,14 @@ func newUring(entries uint32) (*uring, error) {
 	if e != 0 {
 		return nil, e
 	}
+	if fd <= 2 {
+		// The program had closed a standard descriptor: keep the ring off
+		// the numbers it will dup2 /dev/null or a log file onto.
+		if nfd, err := unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 3); err == nil {
+			unix.Close(int(fd))
+			fd = uintptr(nfd)
+		}
+	}
 	u := &uring{fd: int(fd), entries: p.SqEntries}
 	if p.Features&ioringFeatSingleMmap == 0 {
 		u.close()
