@@ -129,11 +129,14 @@ static inline void tl_sleep_ms(int ms)
  */
 static inline void tl_tmpdir_cleanup(void);
 
+static int tl_watchdog_started;
+
 static inline void *tl_watchdog_thread(void *arg)
 {
 	const char *what = (const char *)((void **)arg)[0];
 	int seconds = (int)(intptr_t)((void **)arg)[1];
 	double end = tl_now() + seconds;
+	__atomic_store_n(&tl_watchdog_started, 1, __ATOMIC_RELEASE);
 	while (tl_now() < end)
 		tl_sleep_ms(50);
 	fprintf(stderr, "FAIL watchdog: %s did not finish within %d s (hang)\n", what, seconds);
@@ -156,6 +159,12 @@ static inline void tl_watchdog(int seconds, const char *what)
 		tl_fail(__FILE__, __LINE__, "pthread_create(watchdog) failed");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_detach(t);
+	/* Return once the thread only sleeps: a fork while it was still being
+	 * set up could leave a child with a lock of the thread library or of
+	 * AddressSanitizer's allocator held for good (a t_fork_fresh child
+	 * hung so under ASan). */
+	while (!__atomic_load_n(&tl_watchdog_started, __ATOMIC_ACQUIRE))
+		tl_sleep_ms(1);
 }
 
 /*** Temporary files, in one temporary directory per test ***/
