@@ -30,32 +30,6 @@
 
 #define HUGE_BS 0xFFFFF000u
 
-static long vm_size_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmSize:", 7))
-			v = atol(line + 7);
-	fclose(f);
-	return v;
-}
-
-static long status_threads(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Threads:", 8))
-			v = atol(line + 8);
-	fclose(f);
-	return v;
-}
-
 static void raise_nofile(long need)
 {
 	struct rlimit rl;
@@ -177,17 +151,14 @@ static void many_requests(int n)
 static void limit_as(long extra_mb)
 {
 	struct asio_queue q;
-	struct rlimit rl;
-	long kb;
+	long mb;
 	/* The first call waits until the library's Go runtime has started and
 	 * reserved its address space, which is counted in VmSize. */
 	tl_init_queue(&q, 4096, 1);
 	asio_put(asio_get(&q));
 	asio_cleanup_queue(&q);
-	kb = vm_size_kb();
-	rl.rlim_cur = rl.rlim_max = (rlim_t)(kb + extra_mb * 1024) * 1024;
-	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
-	fprintf(stderr, "RLIMIT_AS: %ld MiB in use + %ld MiB\n", kb / 1024, extra_mb);
+	mb = tl_limit_address_space(extra_mb);
+	fprintf(stderr, "RLIMIT_AS: %ld MiB in use + %ld MiB\n", mb, extra_mb);
 }
 
 static int huge_child(void)
@@ -256,7 +227,7 @@ static int tight_child(void)
 		CHECK(!pthread_create(&th[i], &attr, stream, &s[i]), "pthread_create failed under RLIMIT_AS");
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	fprintf(stderr, "streams verified; %ld threads in the process\n", status_threads());
+	fprintf(stderr, "streams verified; %ld threads in the process\n", tl_status_field("Threads"));
 	tl_init_queue(&q, 1 << 20, 1);
 	for (i = 0; i < 1000; i++)
 		asio_get(&q);

@@ -43,23 +43,6 @@ static void fake_request(struct asio_request *f)
 	f->len = 10;
 }
 
-static void set_address_space_limit(void)
-{
-	long vm_kb = -1;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-	struct rlimit rl;
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmSize:", 7))
-			vm_kb = atol(line + 7);
-	fclose(f);
-	CHECK(vm_kb > 0, "no VmSize");
-	/* 2 GiB of room: enough for the runtime to grow, not for 4 GiB. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (2UL << 30);
-	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
-}
-
 /* Runs the scenario; returns only if the library let the misuse pass. */
 static int run_scenario(const char *s)
 {
@@ -192,7 +175,8 @@ static int run_scenario(const char *s)
 	} else if (!strcmp(s, "huge_buffer")) {
 		init(); /* the engine (or the fallback) starts before the limit */
 		asio_cleanup_queue(&q);
-		set_address_space_limit();
+		/* 2 GiB of room: enough for the runtime to grow, not for 4 GiB. */
+		tl_limit_address_space(2048);
 		memset(&q, 0, sizeof(q));
 		q.buffer_size = 0xFFFFF000u;
 		q.max_writebacks = 2;

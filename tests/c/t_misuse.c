@@ -61,24 +61,6 @@ static void fake_request(struct asio_request *f)
 	f->status = f->returned_errno = -1;
 }
 
-static void set_address_space_limit(void)
-{
-	long vm_kb = -1;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-	struct rlimit rl;
-	CHECK(f, "/proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmSize:", 7))
-			vm_kb = atol(line + 7);
-	fclose(f);
-	CHECK(vm_kb > 0, "no VmSize");
-	/* 2 GiB of room: enough for the runtime to grow (heap arenas, a thread
-	 * stack for each worker), not for a 4 GiB buffer. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)vm_kb * 1024 + (2UL << 30);
-	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
-}
-
 static int run_scenario(const char *s)
 {
 	struct asio_request *r, fake, copy, *mal;
@@ -234,7 +216,8 @@ static int run_scenario(const char *s)
 		 * running engine has mapped. */
 		init();
 		asio_cleanup_queue(&q);
-		set_address_space_limit();
+		/* 2 GiB of room: enough for the runtime to grow, not for 4 GiB. */
+		tl_limit_address_space(2048);
 		memset(&q, 0, sizeof(q));
 		q.buffer_size = 0xFFFFF000u;
 		q.max_writebacks = 2;

@@ -560,6 +560,20 @@ static inline long tl_status_field(const char *name)
 }
 
 /*
+ * Limit the address space (RLIMIT_AS) to what the process has mapped now
+ * plus extra_mb MiB; returns the MiB mapped now. Call it once the library
+ * is loaded (after a first asio call), whose runtime reserves much.
+ */
+static inline long tl_limit_address_space(long extra_mb)
+{
+	long kb = tl_status_field("VmSize");
+	struct rlimit rl;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(kb + extra_mb * 1024) * 1024;
+	CHECK(setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit(RLIMIT_AS): %s", strerror(errno));
+	return kb / 1024;
+}
+
+/*
  * Open descriptors, not counting the Go runtime's own, which it opens lazily
  * (the netpoller's epoll and eventfd, the cgroup CPU limit files it reads
  * for GOMAXPROCS).
