@@ -104,7 +104,10 @@ func (r *request) readNow() bool {
 	if !r.usable() {
 		return false
 	}
-	kind := r.q.kinds.of(r.fd)
+	kind, f := r.q.kinds.of(r.fd)
+	if f.known {
+		r.file = f // saves the look-up that scheduling r would make
+	}
 	if kind != kindCached && kind != kindStream {
 		return false
 	}
@@ -150,26 +153,20 @@ type kindCache struct {
 
 const kindRecheck = 256
 
-func (c *kindCache) of(fd int) fdKind {
+// of returns the kind of fd. When it had to ask the kernel, it also returns
+// what it found (fresh.known), which a request just submitted on fd may
+// take as its own look-up.
+func (c *kindCache) of(fd int) (kind fdKind, fresh fileInfo) {
 	if c.uses > 0 && c.fd == fd {
 		c.uses--
-		return c.kind
+		return c.kind, fileInfo{}
 	}
-	c.fd, c.kind, c.uses = fd, kindOther, kindRecheck
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	fresh = lookupFile(fd)
+	c.fd, c.kind, c.uses = fd, fresh.kind(), kindRecheck
+	if fresh.bad {
 		c.uses = 0 // a bad descriptor now may be a good one next time
-		return kindOther
 	}
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
-		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_DIRECT == 0 {
-			c.kind = kindCached
-		}
-	case unix.S_IFIFO, unix.S_IFSOCK:
-		c.kind = kindStream
-	}
-	return c.kind
+	return c.kind, fresh
 }
 
 // moreToCome tells, after a short read without waiting, whether read(2)
@@ -193,10 +190,43 @@ func (r *request) moreToCome() bool {
 // needs to know.
 type fileInfo struct {
 	known    bool // looked up
-	regular  bool // a regular file (fstat worked and says so)
+	bad      bool // fstat failed
+	regular  bool // a regular file
+	stream   bool // a pipe or socket
 	dev, ino uint64
 	direct   bool // opened with O_DIRECT
 	append   bool // opened with O_APPEND
+}
+
+// lookupFile asks the kernel what fd refers to.
+func lookupFile(fd int) fileInfo {
+	f := fileInfo{known: true}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		f.bad = true
+		return f
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		f.regular, f.dev, f.ino = true, st.Dev, st.Ino
+		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil {
+			f.direct, f.append = fl&unix.O_DIRECT != 0, fl&unix.O_APPEND != 0
+		}
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		f.stream = true
+	}
+	return f
+}
+
+// kind is what readNow makes of the file.
+func (f fileInfo) kind() fdKind {
+	switch {
+	case f.regular && !f.direct:
+		return kindCached
+	case f.stream:
+		return kindStream
+	}
+	return kindOther
 }
 
 // positionable tells whether write-backs to the file may be done with
@@ -207,17 +237,8 @@ func (f fileInfo) positionable() bool { return f.regular && f.direct && !f.appen
 // lookup returns what r's descriptor refers to, asking the kernel the
 // first time. Called under q.mu, while r is pending or executing.
 func (r *request) lookup() fileInfo {
-	if r.file.known {
-		return r.file
+	if !r.file.known {
+		r.file = lookupFile(r.fd)
 	}
-	f := fileInfo{known: true}
-	var st unix.Stat_t
-	if unix.Fstat(r.fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		f.regular, f.dev, f.ino = true, st.Dev, st.Ino
-		if fl, err := unix.FcntlInt(uintptr(r.fd), unix.F_GETFL, 0); err == nil {
-			f.direct, f.append = fl&unix.O_DIRECT != 0, fl&unix.O_APPEND != 0
-		}
-	}
-	r.file = f
-	return f
+	return r.file
 }

@@ -50,10 +50,18 @@ func (q *Queue) enqueue(r *request) {
 	}
 	q.pending.push(r)
 	// The kind cache tells without system calls what surely is not for
-	// the ring (page-cache files, pipes).
-	if q.pending.len() == 1 && q.eng.ring && q.kinds.of(r.fd) == kindOther && q.ringStart() {
-		q.mu.Unlock()
-		return
+	// the ring (page-cache files, pipes). Where it asked the kernel, its
+	// answer is r's look-up, which ringStart would make now.
+	if q.pending.len() == 1 && q.eng.ring {
+		if kind, f := q.kinds.of(r.fd); kind == kindOther {
+			if f.known {
+				r.file = f
+			}
+			if q.ringStart() {
+				q.mu.Unlock()
+				return
+			}
+		}
 	}
 	// A task between requests will take r. Otherwise start one, unless
 	// every task is busy and r cannot run beside them.
