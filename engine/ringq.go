@@ -34,13 +34,15 @@ const (
 
 // ringState is a queue's io_uring. Under q.mu.
 type ringState struct {
-	u        *uring
-	off      bool       // no ring for this queue: setup failed, or too many
-	slots    []*request // the requests in the ring, by tag
-	free     []uint64   // unused tags
-	inFlight int        // len(slots) - len(free)
-	reaping  bool       // a goroutine waits in the ring for completions
+	u       *uring
+	off     bool       // no ring for this queue: setup failed, or too many
+	slots   []*request // the requests in the ring, by tag
+	free    []uint64   // unused tags
+	reaping bool       // a goroutine waits in the ring for completions
 }
+
+// inFlight is the number of requests in the ring.
+func (rs *ringState) inFlight() int { return len(rs.slots) - len(rs.free) }
 
 // ringStart starts the oldest pending request through the ring if it may
 // start now and goes the ring's way (a read or write of an O_DIRECT file,
@@ -60,7 +62,7 @@ func (q *Queue) ringStart() bool {
 	case !f.regular || !f.direct || r.op == OpWrite && f.append:
 		return false
 	}
-	if !q.mayStart(r) || rs.u == nil && !q.setupRing() || rs.inFlight == len(rs.slots) {
+	if !q.mayStart(r) || rs.u == nil && !q.setupRing() || len(rs.free) == 0 {
 		return false
 	}
 	var cur int64
@@ -84,7 +86,6 @@ func (q *Queue) ringStart() bool {
 	tag := rs.free[len(rs.free)-1]
 	rs.free = rs.free[:len(rs.free)-1]
 	rs.slots[tag] = r
-	rs.inFlight++
 	r.inRing = true
 	q.ringQueue(r, tag)
 	if err := rs.u.submit(); err != nil {
@@ -168,7 +169,6 @@ func (q *Queue) reapRing() {
 		}
 		rs.slots[tag] = nil
 		rs.free = append(rs.free, tag)
-		rs.inFlight--
 		r.inRing = false
 		if res >= 0 {
 			r.status, r.errno = int(res), 0

@@ -84,7 +84,7 @@ func TestRingWritebacks(t *testing.T) {
 					t.Fatalf("%d write-backs running after a submit; max_writebacks is %d", pub.RunningWritebacks, maxWB)
 				}
 				q.mu.Lock()
-				used = used || q.ring.inFlight > 0
+				used = used || q.ring.inFlight() > 0
 				q.mu.Unlock()
 			}
 			q.Sync()

@@ -78,7 +78,7 @@ func (q *Queue) enqueue(r *request) {
 // tasksBusy tells whether every background task is executing a request,
 // so none will take the next pending one.
 func (q *Queue) tasksBusy() bool {
-	busy := len(q.exec) - q.ring.inFlight
+	busy := len(q.exec) - q.ring.inFlight()
 	if q.callerExec {
 		busy--
 	}
@@ -110,7 +110,7 @@ func (q *Queue) drain() {
 			continue
 		}
 		if !q.mayStart(r) {
-			if q.ring.inFlight > 0 && !q.ring.reaping && len(q.exec) == q.ring.inFlight {
+			if q.ring.inFlight() > 0 && !q.ring.reaping && len(q.exec) == q.ring.inFlight() {
 				q.waitRing() // r waits for write-backs in the ring only
 				continue
 			}
@@ -192,7 +192,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			q.mu.Lock()
 			continue
 		}
-		if h := q.active.peek(); q.ring.inFlight > 0 && !q.ring.reaping && (anyWriteback || h.inRing || h.settling) {
+		if h := q.active.peek(); q.ring.inFlight() > 0 && !q.ring.reaping && (anyWriteback || h.inRing || h.settling) {
 			// What the caller waits for is in the ring, or is a failed
 			// write-back whose chain is (see settle): reap it here.
 			q.waitRing()
