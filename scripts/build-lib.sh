@@ -21,5 +21,5 @@ go build -buildmode=c-shared -trimpath \
 rm -f "$dir/libucw-asio-go.so.h" "$dir/libucw-asio-go.h"
 ${CC:-cc} -std=gnu99 -O2 -g -Wall -Wextra -Werror -fPIC -pthread -Iinclude -shared \
 	-Wl,-soname,libucw-asio.so.1 -Wl,--version-script=capi/stub/exports.map -Wl,-z,defs \
-	-o "$dir/libucw-asio.so.1" capi/stub/asio.c capi/stub/sync.c
+	-o "$dir/libucw-asio.so.1" capi/stub/asio.c capi/stub/sync.c capi/stub/die.c
 ln -sf libucw-asio.so.1 "$dir/libucw-asio.so"

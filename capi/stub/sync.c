@@ -35,12 +35,12 @@
 
 #define _GNU_SOURCE
 #include "sync.h"
+#include "die.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,32 +131,8 @@ __attribute__((constructor)) static void register_fork_handlers(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-/*** Dying like libucw's die() ***/
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	char line[512];
-	size_t len, done = 0;
-	va_list args;
-	va_start(args, fmt);
-	vsnprintf(line, sizeof(line) - 1, fmt, args);
-	va_end(args);
-	len = strlen(line);
-	line[len++] = '\n';
-	while (done < len) {
-		ssize_t n = write(2, line + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	if (getenv("UCW_DIE_BY_ABORT"))
-		abort();
-	exit(1);
-}
+/* Misuse and failed write-backs end the process as on the engine's route (die.h). */
+#define die ucwasio_die
 
 #define MADE_BEFORE_FORK "was created before fork(): a forked child must create its own queues"
 
