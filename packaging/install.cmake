@@ -43,6 +43,7 @@ install(FILES ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfig.cmake
 # pkg-config then leaves out of -I and -L. The prefix is known only at install
 # time (cmake --install --prefix): the file is written then.
 file(RELATIVE_PATH _ucw_asio_pc_to_prefix /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" _ucw_asio_pc_to_prefix "${_ucw_asio_pc_to_prefix}")
 install(CODE "
   if(\"\${CMAKE_INSTALL_PREFIX}\" STREQUAL \"/usr\")
     set(prefix /usr)
