@@ -172,9 +172,11 @@ uninstall:
 
 # Debian packages (debian/), built from this tree with dpkg-buildpackage;
 # the .deb, .buildinfo and .changes files are moved from .. to $(BUILD)/deb.
+# Needs dpkg-dev, debhelper and Go (docs/PACKAGING.md).
 DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
 deb:
 	dpkg-buildpackage -us -uc -b
+	debian/rules clean
 	mkdir -p $(BUILD)/deb
 	for f in ../libucw-asio1_$(DEB_VERSION)_*.deb ../libucw-asio1-dbgsym_$(DEB_VERSION)_*.deb \
 	  ../libucw-asio-dev_$(DEB_VERSION)_*.deb ../ucw-asio_$(DEB_VERSION)_*.buildinfo ../ucw-asio_$(DEB_VERSION)_*.changes; do \
