@@ -168,7 +168,7 @@ install: $(LIB) $(ENGINE_LIB)
 # standard ones (lib/pkgconfig, share/man/man3, ...) stay.
 uninstall:
 	rm -f $(addprefix $(D)/,$(INSTALLED))
-	-rmdir $(D)/lib/cmake/ucw-asio $(D)/include/ucw 2>/dev/null
+	for d in $(D)/lib/cmake/ucw-asio $(D)/include/ucw; do [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 
 # Debian packages (debian/), built from this tree with dpkg-buildpackage;
 # the .deb, .buildinfo and .changes files are moved from .. to $(BUILD)/deb.
