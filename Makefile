@@ -62,7 +62,7 @@ ctest: cmake-dep
 	cmake --build $(BUILD)/cmake -j2
 	cd $(BUILD)/cmake && ctest --output-on-failure -j2
 
-# Reliability (README, Reliability): the engine against its reference model
+# Reliability (docs/RELIABILITY.md): the engine against its reference model
 # under the fuzzer, load, leaks, the C side under sanitizers.
 #   make fuzz        FuzzEngineMatchesModel for FUZZTIME (make test: 10 s)
 #   make stress      t_stress STRESS_THREADS x STRESS_QUEUES for STRESS_SECONDS, then with
