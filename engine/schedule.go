@@ -160,7 +160,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			r := q.pending.peek()
 			if r == nil {
 				q.mu.Unlock()
-				panic("engine: a request is running but none is pending or started")
+				q.eng.internal(call(q.busy).String(), "a request is running but none is pending or started")
 			}
 			q.start(r, false)
 			q.callerExec = true
