@@ -105,9 +105,11 @@ func TestManagedProcsGrowWithBusyWorkers(t *testing.T) {
 	before := runtime.GOMAXPROCS(0)
 	block2 := make(chan struct{})
 	defer close(block2)
+	started.Add(200)
 	for i := 0; i < 200; i++ {
-		p.Run(func() { <-block2 })
+		p.Run(func() { started.Done(); <-block2 })
 	}
+	started.Wait() // a worker raises GOMAXPROCS before its task runs
 	if got := runtime.GOMAXPROCS(0); got != limit || got < before {
 		t.Errorf("GOMAXPROCS %d with 200 workers blocked, want the limit %d", got, limit)
 	}
