@@ -40,7 +40,7 @@ test: gotest fuzz-short ctest test-asan
 gotest:
 	@test -z "$$(gofmt -l capi engine workqueue)" || { echo "gofmt would change: $$(gofmt -l capi engine workqueue)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./engine/... ./workqueue/...
+	$(GO) test -race -count=1 ./engine/... ./workqueue/... ./capi
 
 ctest: cmake-dep
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo

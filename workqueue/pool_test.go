@@ -158,3 +158,18 @@ func TestUnmanagedPoolLeavesProcsAlone(t *testing.T) {
 		t.Errorf("an unmanaged pool changed GOMAXPROCS to %d", got)
 	}
 }
+
+// A task's panic goes to OnPanic, in the task's goroutine, and the pool
+// goes on running tasks.
+func TestPanicGoesToOnPanic(t *testing.T) {
+	p := New(2)
+	got := make(chan any, 1)
+	p.OnPanic(func(v any) { got <- v })
+	p.Run(func() { panic("boom") })
+	if v := <-got; v != "boom" {
+		t.Errorf("OnPanic got %v, want boom", v)
+	}
+	done := make(chan struct{})
+	p.Run(func() { close(done) })
+	<-done
+}

@@ -8,6 +8,11 @@
  * (readlink: anon_inode:[io_uring]); after both queues are cleaned up and
  * the test's files closed, exactly the descriptors of the start. (The Go
  * runtime's cgroup files and network poller would show here.)
+ *
+ * UCW_ASIO_NO_URING: the same run in children with it unset, "" and "0"
+ * must take the same number of io_uring descriptors (the ring stays on),
+ * with "1" and "yes" none. (Where the first takes none -- no io_uring, or
+ * no O_DIRECT -- that part is skipped, saying so.)
  */
 
 #include "testlib.h"
@@ -89,12 +94,34 @@ static void traffic(struct asio_queue *q, int fd, int direct)
 
 static struct fdset start, now;
 
-int main(void)
+/* Runs this program as a child with UCW_ASIO_NO_URING as given (NULL:
+ * unset) and returns the io_uring descriptors it counted. */
+static int rings_with(const char *value)
+{
+	static char var[64];
+	const char *env[2] = { var, NULL };
+	struct tl_child c;
+	char *line;
+	int n = -1;
+	if (value)
+		snprintf(var, sizeof(var), "UCW_ASIO_NO_URING=%s", value);
+	else
+		unsetenv("UCW_ASIO_NO_URING");
+	tl_run_child("child", value ? env : NULL, 30000, &c);
+	CHECK(c.exited && c.code == 0, "UCW_ASIO_NO_URING=%s: the child %s; stderr:\n%s", value ? value : "(unset)",
+	      tl_child_how(&c), c.err);
+	line = strstr(c.err, "rings: ");
+	CHECK(line && sscanf(line, "rings: %d", &n) == 1, "no count from the child: %s", c.err);
+	return n;
+}
+
+int main(int argc, char **argv)
 {
 	struct asio_queue q1, q2;
 	int mine[MAXFD] = { 0 }, f1, f2, p[2], rings;
 	struct asio_request *r;
 
+	(void)argv; /* argv[1] "child": a run for rings_with */
 	tl_tmpdir();
 	snapshot(&start);	/* before the first asio call */
 
@@ -124,6 +151,8 @@ int main(void)
 	snapshot(&now);
 	compare("while two queues live", &start, &now, mine, &rings);
 	CHECK(rings <= 2, "%d io_uring descriptors for 2 queues", rings);
+	if (argc > 1)
+		fprintf(stderr, "rings: %d\n", rings);
 	printf("while two queues live: %d io_uring descriptor(s), nothing else of the library\n", rings);
 
 	asio_cleanup_queue(&q1);
@@ -135,5 +164,18 @@ int main(void)
 	snapshot(&now);
 	compare("after cleanup", &start, &now, NULL, NULL);
 	printf("after cleanup: exactly the descriptors of the start\n");
+	if (argc > 1)
+		return 0;
+
+	rings = rings_with(NULL);
+	if (!rings) {
+		printf("no io_uring descriptor here (no io_uring or no O_DIRECT): UCW_ASIO_NO_URING not checked\n");
+		return 0;
+	}
+	CHECK_EQ("io_uring descriptors with UCW_ASIO_NO_URING=\"\" (the ring stays on)", rings, rings_with(""));
+	CHECK_EQ("io_uring descriptors with UCW_ASIO_NO_URING=0 (the ring stays on)", rings, rings_with("0"));
+	CHECK_EQ("io_uring descriptors with UCW_ASIO_NO_URING=1", 0, rings_with("1"));
+	CHECK_EQ("io_uring descriptors with UCW_ASIO_NO_URING=yes", 0, rings_with("yes"));
+	printf("UCW_ASIO_NO_URING unset, \"\" or 0: %d ring(s); 1 or yes: none\n", rings);
 	return 0;
 }
