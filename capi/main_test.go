@@ -49,3 +49,31 @@ func TestRingWanted(t *testing.T) {
 		}
 	}
 }
+
+var sink int
+
+//go:noinline
+func withRecovered() {
+	defer recovered("asio_get")
+	sink++
+}
+
+//go:noinline
+func withoutRecovered() {
+	sink++
+}
+
+// The recover every export defers: its cost per call, against the same
+// call without it.
+func BenchmarkExportRecover(b *testing.B) {
+	b.Run("with", func(b *testing.B) {
+		for b.Loop() {
+			withRecovered()
+		}
+	})
+	b.Run("without", func(b *testing.B) {
+		for b.Loop() {
+			withoutRecovered()
+		}
+	})
+}
