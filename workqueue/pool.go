@@ -139,13 +139,10 @@ func (p *Pool) grow() {
 // raise sets GOMAXPROCS to what the pool wants, if it is more than what
 // it set last. Called without locks: it stops the world.
 func (p *Pool) raise() {
-	if p.maxProcs == 0 {
-		return
-	}
 	p.mu.Lock()
-	want := p.procs
+	want, managed := p.procs, p.maxProcs > 0
 	p.mu.Unlock()
-	if int32(want) <= p.applied.Load() {
+	if !managed || int32(want) <= p.applied.Load() {
 		return
 	}
 	p.applying.Lock()
