@@ -55,7 +55,7 @@ GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 gotest: go-check
 	@test -z "$$($(GOFMT) -l capi engine workqueue)" || { echo "gofmt would change: $$($(GOFMT) -l capi engine workqueue)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./engine/... ./workqueue/...
+	$(GO) test -race -count=1 ./engine/... ./workqueue/... ./capi
 
 ctest: cmake-dep
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGO_EXECUTABLE="$(GO)"

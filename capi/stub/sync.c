@@ -347,9 +347,11 @@ void ucwasio_sync_cleanup_queue(struct asio_queue *pub)
 	struct sync_queue *q = queue_of(fn, pub), **qp;
 	struct sync_request *r, **rp;
 	if (q->running)
-		die("%s: queue %p still has %u requests running (wait for them with asio_sync)", fn, (void *)pub, q->running);
+		die("%s: queue %p still has %u request%s running (wait for them with asio_sync)", fn, (void *)pub,
+		    q->running, q->running == 1 ? "" : "s");
 	if (q->allocated)
-		die("%s: queue %p still has %u requests allocated (return them with asio_put)", fn, (void *)pub, q->allocated);
+		die("%s: queue %p still has %u request%s allocated (return them with asio_put)", fn, (void *)pub,
+		    q->allocated, q->allocated == 1 ? "" : "s");
 	/* Nothing allocated or running: every request of q is on its idle list. */
 	pthread_mutex_lock(&registry_lock);
 	for (rp = &all_requests; *rp;)
