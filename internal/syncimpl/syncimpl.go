@@ -155,4 +155,3 @@ func Layout() []uintptr {
 	}
 	return out
 }
-
