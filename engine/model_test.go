@@ -52,10 +52,11 @@ type mRequest struct {
 	own   []byte // contents of its own buffer
 
 	// Set by the caller before the submit.
-	op  Op
-	fd  int
-	n   int
-	ext []byte // non-nil: the buffer points at the caller's memory (this)
+	op   Op
+	fd   int
+	n    int
+	ext  []byte // non-nil: the buffer points at the caller's memory (this)
+	null bool   // the buffer is NULL
 
 	// The result of its read(2) or write(2).
 	status int
@@ -71,11 +72,17 @@ type mRequest struct {
 
 // buf is the memory the request reads into or writes from.
 func (r *mRequest) buf() []byte {
+	if r.null {
+		return nil
+	}
 	if r.ext != nil {
 		return r.ext
 	}
 	return r.own
 }
+
+// ownBuffer tells whether the buffer is the request's own.
+func (r *mRequest) ownBuffer() bool { return r.ext == nil && !r.null }
 
 // mQueue is a model queue.
 type mQueue struct {
@@ -159,7 +166,7 @@ func (m *model) create(q *mQueue, own []byte) *mRequest {
 
 func (m *model) reset(q *mQueue, r *mRequest) {
 	r.state = mHeld
-	r.op, r.fd, r.n, r.ext = OpFree, -1, 0, nil
+	r.op, r.fd, r.n, r.ext, r.null = OpFree, -1, 0, nil, false
 	r.status, r.errno = -1, errnoUnset
 	q.allocated++
 }
@@ -183,7 +190,7 @@ func (m *model) submit(r *mRequest) error {
 		if q.maxWritebacks == 0 {
 			return misuse(fn, "max_writebacks == 0")
 		}
-		if r.ext == nil && r.n > r.size {
+		if r.ownBuffer() && r.n > r.size {
 			return misuse(fn, "write-back larger than the request's buffer")
 		}
 		for q.runningWB >= q.maxWritebacks {
@@ -206,8 +213,12 @@ func (m *model) submit(r *mRequest) error {
 
 // execute performs r's read(2) or write(2) on the model world.
 func (m *model) execute(r *mRequest) {
-	if r.ext == nil && r.n > r.size {
-		r.status, r.errno = -1, syscall.EINVAL
+	switch {
+	case r.ownBuffer() && r.n > r.size:
+		r.status, r.errno = -1, syscall.EINVAL // would run past the buffer
+		return
+	case r.null && r.n > 0:
+		r.status, r.errno = -1, syscall.EFAULT
 		return
 	}
 	p := r.buf()[:r.n]
@@ -222,6 +233,9 @@ func (m *model) execute(r *mRequest) {
 // wouldFail tells whether a write-back of r, submitted now, would fail
 // (without doing it).
 func (m *model) wouldFail(r *mRequest) bool {
+	if r.null && r.n > 0 {
+		return true
+	}
 	n, _ := m.world.peekWrite(r.fd, r.n)
 	return n != r.n
 }
