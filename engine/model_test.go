@@ -344,13 +344,14 @@ func (q *mQueue) requests(s mState) []*mRequest {
 	return rs
 }
 
-// mayRunInParallel tells whether the engine may execute some of q's
-// uncollected requests at the same time, and so finish them out of order:
+// mayRunInParallel tells whether the engine may execute some of the given
+// uncollected requests of a queue at the same time, and so finish them out
+// of order:
 // requests on different regular files, or several on one O_DIRECT file
 // (positioned write-backs).
-func (m *model) mayRunInParallel(q *mQueue) bool {
+func (m *model) mayRunInParallel(reqs []*mRequest) bool {
 	files := map[int]int{}
-	for _, r := range q.pending {
+	for _, r := range reqs {
 		if d := m.world.fds[r.fd]; d != nil && d.kind == descFile {
 			files[d.obj]++
 			if d.direct && files[d.obj] > 1 {
@@ -359,6 +360,28 @@ func (m *model) mayRunInParallel(q *mQueue) bool {
 		}
 	}
 	return len(files) > 1
+}
+
+// mayReapOutOfOrder tells whether a write-back submit at the limit may
+// collect q's write-backs in another order than the model (and the C path)
+// on the engine: at the limit the engine takes a finished write-back from
+// the run of write-backs at the head of its queue (never past a read or a
+// write), so two write-backs with no read or write between them that may
+// execute at the same time (see mayRunInParallel) may be collected in
+// either order.
+func (m *model) mayReapOutOfOrder(q *mQueue) bool {
+	var run []*mRequest
+	for i := 0; i <= len(q.pending); i++ {
+		if i < len(q.pending) && q.pending[i].op == OpWriteBack {
+			run = append(run, q.pending[i])
+			continue
+		}
+		if len(run) > 1 && m.mayRunInParallel(run) {
+			return true
+		}
+		run = run[:0]
+	}
+	return false
 }
 
 // pendingOn tells whether q has an uncollected request on object obj.
@@ -402,6 +425,7 @@ type mDesc struct {
 	canRead, canWrite bool
 	quota             int  // writes through this descriptor stop at this file position; -1: no limit
 	direct            bool // opened with O_DIRECT
+	align             int  // ... which needs lengths and positions aligned to this
 	pipe              *mPipe
 }
 
@@ -442,6 +466,9 @@ func (w *mWorld) read(fd int, p []byte) (int, syscall.Errno) {
 	if len(p) == 0 {
 		return 0, 0
 	}
+	if d.direct && (len(p)%d.align != 0 || d.pos%d.align != 0) {
+		return -1, syscall.EINVAL
+	}
 	switch d.kind {
 	case descFile:
 		if d.pos >= len(d.file.data) {
@@ -474,6 +501,9 @@ func (w *mWorld) peekWrite(fd int, n int) (int, syscall.Errno) {
 	}
 	if n == 0 {
 		return 0, 0
+	}
+	if d.direct && (n%d.align != 0 || d.pos%d.align != 0) {
+		return -1, syscall.EINVAL
 	}
 	switch d.kind {
 	case descFile:
