@@ -1282,13 +1282,24 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 		if !q.live {
 			h.init(slot, 0, 1)
 		}
-	case 7: // NULL request
-		if rb&1 == 0 {
+	case 7: // NULL request or queue, a request asio_get did not make
+		switch rb % 4 {
+		case 0:
 			h.logf("submit NULL (misuse)")
 			h.all("asio_submit", submit(nil), func(s *side) error { return s.impl.submit(nil) })
-		} else {
+		case 1:
 			h.logf("put NULL (misuse)")
 			h.all("asio_put", h.m.put(nil), func(s *side) error { return s.impl.put(nil) })
+		case 2:
+			h.logf("wait on a NULL queue (misuse)")
+			h.all("asio_wait", misuse("asio_wait", "NULL queue"), func(s *side) error { _, err := s.impl.wait(nil); return err })
+		case 3:
+			h.logf("submit a struct asio_request that asio_get did not return (misuse)")
+			h.all("asio_submit", misuse("asio_submit", "not a request"), func(s *side) error {
+				hd := (*RequestHeader)(unsafe.Pointer(&s.impl.mem(int(unsafe.Sizeof(RequestHeader{})))[0]))
+				hd.Op, hd.Fd, hd.Len = OpRead, int32(s.fds[selNull]), 1
+				return s.impl.submit(hd)
+			})
 		}
 	}
 }
@@ -1572,6 +1583,8 @@ var modelScenarios = []scenario{
 		repeat(3, oIO(cRead, 0, 0, selF0, 5, 0), oIO(cWB, 0, 0, selF0B, 5, 0), oIO(cWB, 0, 0, selNull, 5, 0), oGet(0), oGet(0)),
 		repeat(4, oWait(0), oPut(0, 0)))},
 	{name: "misuse-cleanup-allocated", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_cleanup_queue", ops: ops(oGet(0), oGet(0), oRawCleanup(0))},
+	{name: "misuse-wait-null-queue", header: [6]byte{1, 0, 0, 0, 3, 1}, want: "misuse asio_wait", ops: ops(oGet(0), oMisuse(7, 0, 2))},
+	{name: "misuse-foreign-request", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_submit", ops: ops(oGet(0), oMisuse(7, 0, 3))},
 	{name: "random-1", header: [6]byte{0, 0, 0, 0, 3, 1}, random: 1},
 	{name: "random-2", header: [6]byte{1, 1, 1, 1, 4, 2}, random: 2},
 	{name: "random-3", header: [6]byte{0, 2, 2, 2, 5, 3}, random: 3},

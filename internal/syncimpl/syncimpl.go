@@ -30,6 +30,13 @@
 //     the go command, which hashes the .h files of a package's directory,
 //     rebuilds the harness when sync.c changes.
 //
+// Coverage of sync.c by the fuzz corpus (gcov; the counters are written
+// after every call, since a Go program does not end through exit()):
+//
+//	CGO_CFLAGS="-O0 -DUCWASIO_GCOV --coverage" CGO_LDFLAGS=--coverage \
+//	  go test -work -count=1 -run 'TestModelScenarios|FuzzEngineMatchesModel' ./engine
+//	cd $WORK/b*/ && gcov -o . _x*.o   # the directory holding harness.c's .gcda
+//
 // Queues and requests are C memory (AllocQueue, the requests sync.c maps),
 // as they are for a C caller; their layout is the engine's QueueHeader and
 // RequestHeader (Layout gives the C offsets). Buffers a request points at
