@@ -31,11 +31,14 @@
 //     rebuilds the harness when sync.c changes.
 //
 // Coverage of sync.c by the fuzz corpus (gcov; the counters are written
-// after every call, since a Go program does not end through exit()):
+// after every call, since a Go program does not end through exit(); the
+// value of UCWASIO_GCOV only makes the flags new, so that the go command
+// compiles the harness again rather than take it from its cache):
 //
-//	CGO_CFLAGS="-O0 -DUCWASIO_GCOV --coverage" CGO_LDFLAGS=--coverage \
+//	CGO_CFLAGS="-O0 -DUCWASIO_GCOV=$(date +%s) --coverage" CGO_LDFLAGS=--coverage \
 //	  go test -work -count=1 -run 'TestModelScenarios|FuzzEngineMatchesModel' ./engine
-//	cd $WORK/b*/ && gcov -o . _x*.o   # the directory holding harness.c's .gcda
+//	cd internal/syncimpl && d=$(dirname $(find $WORK -name '*.gcda' | head -1)) &&
+//	  gcov -o $d $d/_x00*.o   # sync.c is reported as sync_c.h
 //
 // Queues and requests are C memory (AllocQueue, the requests sync.c maps),
 // as they are for a C caller; their layout is the engine's QueueHeader and
