@@ -38,9 +38,9 @@ demo: $(BUILD)/direct_copy $(ENGINE_LIB)
 test: gotest fuzz-short ctest test-asan
 
 gotest:
-	@test -z "$$(gofmt -l capi engine workqueue)" || { echo "gofmt would change: $$(gofmt -l capi engine workqueue)"; exit 1; }
+	@test -z "$$(gofmt -l capi engine internal workqueue)" || { echo "gofmt would change: $$(gofmt -l capi engine internal workqueue)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./engine/... ./workqueue/...
+	$(GO) test -race -count=1 ./engine/... ./internal/... ./workqueue/...
 
 ctest: cmake-dep
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -21,13 +21,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FuzzEngineMatchesModel drives the engine and the reference model
-// (model_test.go) with the same sequence of operations, decoded from the
-// fuzzer's bytes, and compares every result: the request each call returns,
-// status, returned_errno, every byte of every buffer, the counters after
-// every step, the errors reported through Fatal (a misuse exactly when the
-// model says so, a failed write-back with the same message), and at the end
-// the contents of the files and pipes and the descriptors' positions.
+// FuzzEngineMatchesModel drives three implementations of <ucw/asio.h>
+// with the same sequence of operations, decoded from the fuzzer's bytes:
+// the reference model (model_test.go), the engine, and the synchronous C
+// path (capi/stub/sync.c, compiled in by internal/syncimpl where cgo is;
+// ASIO_FUZZ_ENGINE_ONLY=1 leaves it out). Each implementation works on its
+// own copy of the files and pipe. After every call it compares: the
+// request each call returns (the same request on the engine and the C
+// path, a recycled one included), status, returned_errno, every byte of
+// every buffer, the counters and the caller's fields, whether the call
+// ended the process (a misuse exactly when the model says so, in the same
+// function; the engine's and the C path's lines equal, pointers named by
+// what they point at; a failed write-back with the same message); and at
+// the end the contents of the files and pipes and the descriptors'
+// positions. After an error every implementation's process is dead: the
+// sequence ends. The one difference tolerated is the documented
+// out-of-order collection of write-backs by the engine, by avoiding the
+// state where it can happen (see mayReapOutOfOrder and submit).
 //
 // Input: a 6-byte header, then operations of an opcode byte and a fixed
 // number of argument bytes (see step and the constants cGet...). The header
