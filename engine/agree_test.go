@@ -181,6 +181,9 @@ func engineMessages(t *testing.T) map[string]string {
 					if len(call.Args) < 2 || fd.Name.Name == "misuse" {
 						return true
 					}
+					if id, isID := call.Args[1].(*ast.Ident); isID && params[id.Name] {
+						return true // a helper that passes its caller's format on
+					}
 					fn, ok := stringLit(call.Args[0])
 					if id, isID := call.Args[0].(*ast.Ident); isID {
 						fn, ok = consts[id.Name]
@@ -236,12 +239,25 @@ func stringLit(e ast.Expr) (string, bool) {
 }
 
 var (
-	cComment   = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
-	cStrDefine = regexp.MustCompile(`(?m)^#define\s+(\w+)\s+("(?:[^"\\]|\\.)*")\s*$`)
-	cFuncHead  = regexp.MustCompile(`(?m)^[A-Za-z_][^;{}()\n]*?\b(\w+)\(([^)]*)\)\n\{\n`)
-	cFnConst   = regexp.MustCompile(`const char \*fn = "([^"]*)"`)
-	cDieCall   = regexp.MustCompile(`\b(?:die|ucwasio_die|ucwasio_die_line)\s*\(`)
+	cComment    = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
+	cStrDefine  = regexp.MustCompile(`(?m)^#define\s+(\w+)\s+("(?:[^"\\]|\\.)*")\s*$`)
+	cFuncHead   = regexp.MustCompile(`(?m)^[A-Za-z_][^;{}()\n]*?\b(\w+)\(([^)]*)\)\n\{\n`)
+	cFnConst    = regexp.MustCompile(`const char \*fn = "([^"]*)"`)
+	cDieCall    = regexp.MustCompile(`\b(?:die|ucwasio_die|ucwasio_die_line)\s*\(`)
+	cFirstIdent = regexp.MustCompile(`^\s*(\w+)\s*[,)]`)
+	cLastIdent  = regexp.MustCompile(`(\w+)\s*$`)
 )
+
+// cParams returns the names of the parameters in a C parameter list.
+func cParams(list string) map[string]bool {
+	names := map[string]bool{}
+	for _, p := range strings.Split(list, ",") {
+		if m := cLastIdent.FindStringSubmatch(p); m != nil {
+			names[m[1]] = true
+		}
+	}
+	return names
+}
 
 // syncMessages finds sync.c's reports: the format strings of its die calls
 // (string literals and string macros), with "%s: " and fn resolved to the
@@ -275,10 +291,13 @@ func syncMessages(t *testing.T) map[string]string {
 		fn := "<fn>"
 		if m := cFnConst.FindStringSubmatch(body); m != nil {
 			fn = m[1]
-		} else if !regexp.MustCompile(`\bfn\b`).MatchString(params) {
+		} else if !cParams(params)["fn"] {
 			fn = ""
 		}
 		for _, loc := range cDieCall.FindAllStringIndex(body, -1) {
+			if m := cFirstIdent.FindStringSubmatch(body[loc[1]:]); m != nil && cParams(params)[m[1]] {
+				continue // a helper that passes its caller's format or line on
+			}
 			format, rest, ok := cFormat(body[loc[1]:], macros)
 			if !ok {
 				t.Errorf("%s: %s: cannot read the format of the die call at %q", syncC, name, body[loc[0]:min(loc[0]+60, len(body))])
