@@ -35,9 +35,12 @@ import (
 // what they point at; a failed write-back with the same message); and at
 // the end the contents of the files and pipes and the descriptors'
 // positions. After an error every implementation's process is dead: the
-// sequence ends. The one difference tolerated is the documented
-// out-of-order collection of write-backs by the engine, by avoiding the
-// state where it can happen (see mayReapOutOfOrder and submit).
+// sequence ends. Two differences are tolerated, both documented engine
+// behaviour: the out-of-order collection of write-backs at the limit, by
+// avoiding the state where it can happen (mayReapOutOfOrder, in submit);
+// and what a chain of positioned write-backs on the O_DIRECT file leaves
+// in that file when one of them failed and the process died, which is not
+// compared (unsettledDirect, in checkWorld).
 //
 // Input: a 6-byte header, then operations of an opcode byte and a fixed
 // number of argument bytes (see step and the constants cGet...). The header
@@ -1365,12 +1368,25 @@ func (h *harness) teardown() {
 
 // checkWorld compares each side's files, descriptors' positions and pipe
 // with the model, once every request has finished.
+//
+// After the process died, the requests it had in flight are executed by
+// teardown, as the model executed them at submit, so that what they did
+// is compared too; except a chain of positioned write-backs on the O_DIRECT
+// file in which one failed: the engine runs such a chain at the offsets it
+// computed at submit and settles it as the process would have left it
+// (see Queue.settle), which is not what the rest of the chain does when
+// executed one write at a time after the death. File 2 and the position of
+// its descriptor are then not compared (unsettledDirect).
 func (h *harness) checkWorld() {
 	h.t.Helper()
+	skipDirect := h.unsettledDirect()
+	if skipDirect {
+		h.logf("(a failed write-back to file 2 was in flight when the process died: file 2 is not compared)")
+	}
 	for _, s := range h.sides {
 		for i, path := range s.files {
 			sel := [3]int{selF0, selF1, selDirect}[i]
-			if s.fds[sel] < 0 || h.w.fds[h.fds[sel]] == nil {
+			if s.fds[sel] < 0 || h.w.fds[h.fds[sel]] == nil || sel == selDirect && skipDirect {
 				continue
 			}
 			got, err := os.ReadFile(path)
@@ -1384,7 +1400,7 @@ func (h *harness) checkWorld() {
 		}
 		for _, sel := range []int{selF0, selF0RO, selF1, selF0B, selDirect} {
 			fd := s.fds[sel]
-			if fd < 0 || h.w.fds[h.fds[sel]] == nil {
+			if fd < 0 || h.w.fds[h.fds[sel]] == nil || sel == selDirect && skipDirect {
 				continue
 			}
 			pos, err := unix.Seek(fd, 0, 1)
@@ -1396,6 +1412,19 @@ func (h *harness) checkWorld() {
 	if !h.pipe.readerClosed {
 		h.checkPipeContents()
 	}
+}
+
+// unsettledDirect tells whether the process died with a write-back to the
+// O_DIRECT file in flight that failed (the model executed it at submit).
+func (h *harness) unsettledDirect() bool {
+	for _, q := range h.m.queues {
+		for _, r := range q.all {
+			if d := h.w.fds[r.fd]; r.state == mRunning && r.op == OpWriteBack && r.status != r.n && d != nil && d.direct {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkPipeContents reads what is in each side's pipe without blocking and
@@ -1589,6 +1618,8 @@ var modelScenarios = []scenario{
 	{name: "direct-writeback-einval-at-limit", header: [6]byte{0, 0, 0, 0, 6, 1}, want: "write-back failed", ops: ops(
 		oIO(cRead, 0, 0, selDirect, 0xe0, 0), oIO(cWB, 0, 0, selDirect, 0xe4, 0), oIO(cWB, 0, 0, selDirect, 0, 0), oIO(cWB, 0, 0, selDirect, 1, 0),
 		oWait(0), oSync(0))},
+	{name: "direct-writeback-chain-fails", header: [6]byte{0, 0, 0, 0, 4, 1}, want: "write-back failed", ops: ops(
+		oIO(cWB, 0, 0, selDirect, 0xe4, 0), oIO(cWB, 0, 0, selDirect, 1, 0), oSync(0))},
 	{name: "writeback-limit-in-order", header: [6]byte{0, 0, 0, 0, 3, 0}, want: "ok", ops: seq(
 		repeat(3, oIO(cRead, 0, 0, selF0, 5, 0), oIO(cWB, 0, 0, selF0B, 5, 0), oIO(cWB, 0, 0, selNull, 5, 0), oGet(0), oGet(0)),
 		repeat(4, oWait(0), oPut(0, 0)))},
