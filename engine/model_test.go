@@ -16,8 +16,8 @@ import (
 // This file is the reference model of the asio contract: a plain,
 // sequential implementation of what a caller of <ucw/asio.h> may rely on,
 // working on its own state and never on the engine. The fuzz target in
-// fuzz_test.go drives the engine and the model with the same operations and
-// compares every result.
+// fuzz_test.go drives the engine, the C path (capi/stub/sync.c) and the model with
+// the same operations and compares every result.
 //
 // The model executes a request's read(2) or write(2) when it is submitted,
 // on a model of the files and pipes (mWorld). That is exact as long as
