@@ -1291,9 +1291,12 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 			h.logf("q%d: put idle r%d (misuse)", slot, r.id)
 			h.put(r)
 		}
-	case 6: // init with buffer_size 0
-		if !q.live {
+	case 6: // init with buffer_size 0, or of a NULL queue
+		if !q.live && rb&0x80 == 0 {
 			h.init(slot, 0, 1)
+		} else if rb&0x80 != 0 {
+			h.logf("init a NULL queue (misuse)")
+			h.all("asio_init_queue", misuse("asio_init_queue", "NULL queue"), func(s *side) error { return s.impl.init(nil) })
 		}
 	case 7: // NULL request or queue, a request asio_get did not make
 		switch rb % 4 {
@@ -1624,6 +1627,7 @@ var modelScenarios = []scenario{
 		repeat(3, oIO(cRead, 0, 0, selF0, 5, 0), oIO(cWB, 0, 0, selF0B, 5, 0), oIO(cWB, 0, 0, selNull, 5, 0), oGet(0), oGet(0)),
 		repeat(4, oWait(0), oPut(0, 0)))},
 	{name: "misuse-cleanup-allocated", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_cleanup_queue", ops: ops(oGet(0), oGet(0), oRawCleanup(0))},
+	{name: "misuse-init-null-queue", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_init_queue", ops: ops(oGet(0), oMisuse(6, 0, 0x80))},
 	{name: "misuse-wait-null-queue", header: [6]byte{1, 0, 0, 0, 3, 1}, want: "misuse asio_wait", ops: ops(oGet(0), oMisuse(7, 0, 2))},
 	{name: "misuse-foreign-request", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_submit", ops: ops(oGet(0), oMisuse(7, 0, 3))},
 	{name: "random-1", header: [6]byte{0, 0, 0, 0, 3, 1}, random: 1},

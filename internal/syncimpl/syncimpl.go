@@ -26,9 +26,10 @@
 //     compiles sync.c with read and write defined as its own wrappers,
 //     which inject the faults set by SetFaults on the descriptors named
 //     there and on no others. The library's build is not affected.
-//   - sync_c.h, sync.h and die.h are symbolic links to capi/stub/, so that
-//     the go command, which hashes the .h files of a package's directory,
-//     rebuilds the harness when sync.c changes.
+//   - sync_c.h, sync.h and die.h are symbolic links to capi/stub/, and
+//     asio.h to include/ucw/asio.h (included as <ucw/asio.h>), so that the
+//     go command, which hashes the .h files of a package's directory (and
+//     no others), rebuilds the harness when sync.c or the header changes.
 //
 // Coverage of sync.c by the fuzz corpus (gcov; the counters are written
 // after every call, since a Go program does not end through exit(); the
