@@ -53,9 +53,9 @@ test: gotest fuzz-short manlint ctest test-asan
 
 GOFMT = "$$($(GO) env GOROOT)/bin/gofmt"
 gotest: go-check
-	@test -z "$$($(GOFMT) -l capi engine workqueue)" || { echo "gofmt would change: $$($(GOFMT) -l capi engine workqueue)"; exit 1; }
+	@test -z "$$($(GOFMT) -l capi engine internal workqueue)" || { echo "gofmt would change: $$($(GOFMT) -l capi engine internal workqueue)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./engine/... ./workqueue/... ./capi
+	$(GO) test -race -count=1 ./engine/... ./internal/... ./workqueue/... ./capi
 
 ctest: cmake-dep
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGO_EXECUTABLE="$(GO)"
