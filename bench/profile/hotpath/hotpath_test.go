@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	pointer "github.com/mattn/go-pointer"
@@ -77,8 +78,22 @@ func cycle(e *engine.Engine, pub *engine.QueueHeader, fd, i int) {
 	}
 }
 
+// cpuTime is the CPU time of the process so far (all threads, user + system).
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op, CPU time per operation since start: on a
+// loaded machine it varies less than the wall time (ns/op).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 func benchCycle(b *testing.B, sys engine.Syscalls) {
 	e := engine.New(engine.Options{Handles: goPointer{}, Syscalls: sys})
+	defer reportCPU(b, cpuTime())
 	b.RunParallel(func(pb *testing.PB) {
 		fd := cachedFileFor(b)
 		pub := &engine.QueueHeader{BufferSize: 4096, MaxWritebacks: 1}
@@ -110,6 +125,7 @@ func BenchmarkCycleEngineOnly(b *testing.B) { benchCycle(b, instantSyscalls{}) }
 // two sync.Map Loads (asio_submit, asio_put).
 
 func BenchmarkGoPointerRestore(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	key := pointer.Save(new(int))
 	defer pointer.Unref(key)
 	b.RunParallel(func(pb *testing.PB) {
@@ -122,6 +138,7 @@ func BenchmarkGoPointerRestore(b *testing.B) {
 }
 
 func BenchmarkSyncMapLoad(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	var m sync.Map
 	keys := make([]unsafe.Pointer, 64)
 	for i := range keys {
@@ -144,6 +161,7 @@ func BenchmarkSyncMapLoad(b *testing.B) {
 type slotted struct{ hdr unsafe.Pointer }
 
 func BenchmarkSlotTableLoad(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	table := make([]*slotted, 64)
 	for i := range table {
 		table[i] = &slotted{hdr: unsafe.Pointer(new([88]byte))}
@@ -164,6 +182,7 @@ func BenchmarkSlotTableLoad(b *testing.B) {
 // The parts of the engine's request path besides look-ups.
 
 func BenchmarkMutexPair(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	b.RunParallel(func(pb *testing.PB) {
 		var mu sync.Mutex
 		for pb.Next() {
@@ -174,6 +193,7 @@ func BenchmarkMutexPair(b *testing.B) {
 }
 
 func BenchmarkRWMutexRLockShared(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	var mu sync.RWMutex
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -191,6 +211,7 @@ func benchRead(b *testing.B, read func(fd int, p []byte) (int, error)) {
 	fd := cachedFile(b)
 	p := make([]byte, 4096)
 	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
 	for i := 0; i < b.N; i++ {
 		if i%(fileSize/4096) == 0 {
 			unix.Seek(fd, 0, unix.SEEK_SET)
@@ -226,6 +247,7 @@ func BenchmarkReadNowaitPreadv2(b *testing.B) {
 
 // What the kind cache saves once every kindRecheck (256) requests: fstat and fcntl.
 func BenchmarkFstatFcntl(b *testing.B) {
+	defer reportCPU(b, cpuTime())
 	fd := cachedFile(b)
 	var st unix.Stat_t
 	for i := 0; i < b.N; i++ {
