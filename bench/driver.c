@@ -934,6 +934,24 @@ static void summary(FILE *f)
 	}
 }
 
+/* ucw-asio / floor, / plain, / liburing per case: medians of the per-round ratios. */
+static void ratios(FILE *f)
+{
+	static const int peer[] = { FLOOR, PLAIN, URING };
+	fprintf(f, "\n### Ratios ucw-asio / peer (median of the per-round ratios, min–max)\n\n");
+	fprintf(f, "Time per request: below 1 means ucw-asio is faster; GB/s: above 1 means ucw-asio is faster. "
+		"The floor runs the pingpong and page-cached multiqueue cases only.\n\n");
+	fprintf(f, "| workload | ucw-asio / floor | ucw-asio / plain | ucw-asio / liburing |\n|---|---:|---:|---:|\n");
+	for (int ci = 0; ci < ncases; ci++) {
+		if (cases[ci].kind == FAIR)
+			continue;
+		fprintf(f, "| %s |", cases[ci].short_title);
+		for (unsigned k = 0; k < sizeof(peer) / sizeof(peer[0]); k++)
+			fprintf(f, " %s |", medrange(ratio_stats(ci, UCW, ci, peer[k], 0)));
+		fprintf(f, "\n");
+	}
+}
+
 /* The source tree's version, when the suite runs inside a git work tree. */
 static void version(char *buf, size_t size)
 {
@@ -978,6 +996,7 @@ static void report(FILE *f, const char *date)
 		"`%s/results.md`, raw figures in `%s/raw.tsv`\n", cfg.bin, cfg.bin);
 	targets(f);
 	summary(f);
+	ratios(f);
 	for (int ci = 0; ci < ncases; ci++) {
 		if (cases[ci].kind == FAIR)
 			table_fairness(f, ci);
