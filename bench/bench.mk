@@ -49,8 +49,8 @@ $(FLOOR_DIR):
 $(FLOOR_DIR)/libucw-asio.so.1: $(LIB) | $(FLOOR_DIR)
 	cp $(LIB) $@
 
-$(FLOOR_DIR)/libucw-asio-go.so.1: bench/floor/floor.go bench/floor/go.mod capi/goasio.h capi/goasio.map \
-		include/ucw/asio.h | $(FLOOR_DIR)
+$(FLOOR_DIR)/libucw-asio-go.so.1: bench/floor/floor.go bench/floor/set_die.c bench/floor/go.mod capi/goasio.h \
+		capi/goasio.map include/ucw/asio.h | $(FLOOR_DIR)
 	cd bench/floor && $(GO) build -buildmode=c-shared -trimpath \
 	  -ldflags "-extldflags '-Wl,-soname,libucw-asio-go.so.1 -Wl,--version-script=$(abspath capi/goasio.map)'" \
 	  -o $(abspath $@) .

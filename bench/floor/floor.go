@@ -12,6 +12,9 @@
 // then what it costs with the real engine minus the engine's own work: the
 // stub's indirect call and four C-to-Go crossings, plus the system call.
 //
+// (set_die.c adds goasio_set_die, which a public library that passes the
+// engine its way of dying looks for; the floor ignores it.)
+//
 // Each function does nothing but the plain system call and the counters of
 // <ucw/asio.h>: get and put take and return a request of the queue's idle
 // list (allocated once, then reused), submit makes the read(2) or write(2)
