@@ -79,6 +79,7 @@ type Engine struct {
 	ring     bool         // Options.Ring
 	rings    atomic.Int32 // rings set up and not closed (at most maxRings)
 	requests sync.Map     // *RequestHeader (as unsafe.Pointer) -> *request
+	queues   queueCache   // the queues found lately (see lookup.go)
 }
 
 // New returns an Engine configured by opts.
@@ -138,6 +139,8 @@ func (e *Engine) Init(pub *QueueHeader) *Queue {
 	pub.UseCount = 0
 	pub.Magic = QueueMagic
 	pub.Handle = e.handles.Save(q)
+	q.key = pub.Handle
+	e.queues.add(q)
 	return q
 }
 
@@ -156,7 +159,7 @@ func (e *Engine) reinit(pub *QueueHeader) {
 		e.misuse(fn, "queue %p is in use by another thread (in %s): a queue is for one thread at a time", pub, old)
 	}
 	defer q.leave()
-	if q.closed {
+	if q.closed.Load() {
 		return // cleaned up by another thread since the look-up
 	}
 	if q.allocated > 0 {
@@ -166,13 +169,18 @@ func (e *Engine) reinit(pub *QueueHeader) {
 }
 
 // Queue returns the Go queue of pub, which Init must have initialised;
-// fn names the C function for the report if it was not.
+// fn names the C function for the report if it was not. Handles is asked
+// only when the engine's cache of queues does not have it (see lookup.go).
 func (e *Engine) Queue(fn string, pub *QueueHeader) *Queue {
 	if pub == nil {
 		e.misuse(fn, "NULL queue")
 	}
 	if pub.Magic == QueueMagic {
+		if q := e.queues.find(pub); q != nil {
+			return q
+		}
 		if q, ok := e.handles.Restore(pub.Handle).(*Queue); ok && q.pub == pub {
+			e.queues.add(q)
 			return q
 		}
 	}

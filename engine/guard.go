@@ -67,7 +67,7 @@ func (q *Queue) enter(c call) {
 	if old := call(atomic.SwapUint32(&q.busy, uint32(c))); old != callNone {
 		q.eng.misuse(c.String(), "queue %p is in use by another thread (in %s): a queue is for one thread at a time", q.pub, old)
 	}
-	if q.closed {
+	if q.closed.Load() {
 		q.leave()
 		q.eng.misuse(c.String(), "queue %p is not initialised (asio_init_queue was not called on it, or asio_cleanup_queue was)", q.pub)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -16,8 +17,12 @@ type Queue struct {
 	busy uint32 // the call running on the queue, or 0 (see guard.go)
 	eng  *Engine
 	pub  *QueueHeader
+	key  unsafe.Pointer // the Handles key q is saved under (pub.Handle while initialised)
 
-	closed bool // cleaned up: its pub may be initialised anew
+	// Released (cleaned up, or initialised over): its pub may be
+	// initialised anew. Atomic because the queue cache (lookup.go) reads
+	// it in any thread whose struct shares q's entry.
+	closed atomic.Bool
 
 	// The caller's: the truth behind the public counters, which the engine
 	// writes but never reads back (the caller could have changed them).
@@ -266,9 +271,12 @@ func (q *Queue) release(fn string) {
 	}
 	q.idle = nil
 	q.closeRing()
-	q.closed = true
+	// Closed before the key is unref'd: a key Save hands out again must
+	// never find q in the queue cache (see lookup.go).
+	q.closed.Store(true)
+	q.eng.queues.remove(q)
 	q.pub.Magic = 0
-	q.eng.handles.Unref(q.pub.Handle)
+	q.eng.handles.Unref(q.key)
 	q.pub.Handle = nil
 }
 
