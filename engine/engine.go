@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -78,7 +77,7 @@ type Engine struct {
 	holder   holder       // exec, if it has Holding
 	ring     bool         // Options.Ring
 	rings    atomic.Int32 // rings set up and not closed (at most maxRings)
-	requests sync.Map     // *RequestHeader (as unsafe.Pointer) -> *request
+	requests requestTable // the live requests, by their header's address (see lookup.go)
 	queues   queueCache   // the queues found lately (see lookup.go)
 }
 
@@ -194,11 +193,11 @@ func (e *Engine) request(fn string, hdr *RequestHeader) *request {
 	if hdr == nil {
 		e.misuse(fn, "NULL request")
 	}
-	v, ok := e.requests.Load(unsafe.Pointer(hdr))
-	if !ok {
+	r := e.requests.find(hdr)
+	if r == nil {
 		e.misuse(fn, "%p is not a request returned by asio_get (or its queue was cleaned up)", hdr)
 	}
-	return v.(*request)
+	return r
 }
 
 // Submit submits the request hdr (asio_submit).

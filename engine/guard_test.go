@@ -101,8 +101,8 @@ func TestOverlappingCallsAreReported(t *testing.T) {
 // hdrsAllocated returns the requests of q the caller holds after a Wait.
 func hdrsAllocated(q *Queue) []*RequestHeader {
 	var hs []*RequestHeader
-	q.eng.requests.Range(func(k, v any) bool {
-		if r := v.(*request); r.q == q && r.state == stateAllocated {
+	q.eng.requests.each(func(r *request) bool {
+		if r.q == q && r.state == stateAllocated {
 			hs = append(hs, r.hdr)
 		}
 		return true

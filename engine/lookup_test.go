@@ -268,3 +268,119 @@ func TestQueueLookupManyThreads(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The request table finds exactly the requests added and not removed, as
+// it grows, fills with removed entries and is rebuilt.
+func TestRequestTable(t *testing.T) {
+	const n = 3000
+	hdrs := make([]RequestHeader, n)
+	rs := make([]*request, n)
+	for i := range rs {
+		rs[i] = &request{hdr: &hdrs[i]}
+	}
+	var tab requestTable
+	in := make([]bool, n)
+	check := func(step string) {
+		t.Helper()
+		for i := range rs {
+			got := tab.find(&hdrs[i])
+			if in[i] && got != rs[i] || !in[i] && got != nil {
+				t.Fatalf("%s: find(header %d) = %p, want %p (in the table: %v)", step, i, got, rs[i], in[i])
+			}
+		}
+		live := 0
+		tab.each(func(r *request) bool { live++; return true })
+		want := 0
+		for _, b := range in {
+			if b {
+				want++
+			}
+		}
+		if live != want {
+			t.Fatalf("%s: each visits %d requests, want %d", step, live, want)
+		}
+	}
+	check("empty")
+	// Add all, remove two in three, add them back in another order, and
+	// churn one slot at a time (tombstones pile up until a rebuild).
+	for i := range rs {
+		tab.add(rs[i])
+		in[i] = true
+	}
+	check("all added")
+	for i := range rs {
+		if i%3 != 0 {
+			tab.remove(rs[i])
+			in[i] = false
+		}
+	}
+	check("two in three removed")
+	for i := n - 1; i >= 0; i-- {
+		if !in[i] {
+			tab.add(rs[i])
+			in[i] = true
+		}
+	}
+	check("added back")
+	for round := range 5 * n {
+		i := (round * 7919) % n
+		if in[i] {
+			tab.remove(rs[i])
+		} else {
+			tab.add(rs[i])
+		}
+		in[i] = !in[i]
+	}
+	check("churned")
+}
+
+// A pointer that is not a request is told in one line by asio_submit and
+// asio_put, wherever it points: nothing is read there, so memory that is
+// no longer mapped does not end the process with a fault.
+func TestForeignRequests(t *testing.T) {
+	tests := []struct {
+		name string
+		hdr  func(t *testing.T, e *Engine) *RequestHeader
+	}{
+		{"a request of a queue cleaned up (unmapped)", func(t *testing.T, e *Engine) *RequestHeader {
+			pub := &QueueHeader{BufferSize: 4096, MaxWritebacks: 1}
+			q := e.Init(pub)
+			h := q.Get()
+			e.Put(h)
+			q.Cleanup()
+			return h
+		}},
+		{"a copy of a live request", func(t *testing.T, e *Engine) *RequestHeader {
+			_, pub := newQueue(t, e, 4096, 1)
+			q := e.Queue("asio_get", pub)
+			h := q.Get()
+			t.Cleanup(func() { e.Put(h) })
+			c := *h
+			return &c
+		}},
+		{"a copy of a live request at the start of a page", func(t *testing.T, e *Engine) *RequestHeader {
+			_, pub := newQueue(t, e, 4096, 1)
+			h := e.Queue("asio_get", pub).Get()
+			t.Cleanup(func() { e.Put(h) })
+			m, err := mapRequest(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { m.unmap() })
+			*m.header() = *h
+			return m.header()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, call := range []struct {
+				fn string
+				do func(e *Engine, h *RequestHeader)
+			}{{"asio_submit", (*Engine).Submit}, {"asio_put", (*Engine).Put}} {
+				e := newEngine(t, Options{})
+				h := tt.hdr(t, e)
+				wantFatal(t, fatalOf(func() { call.do(e, h) }), call.fn+": ", "is not a request returned by asio_get")
+			}
+		})
+	}
+}

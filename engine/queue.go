@@ -131,7 +131,7 @@ func (q *Queue) newRequest() *request {
 	}
 	r := &request{q: q, hdr: m.header(), m: m, own: m.buffer(), size: size}
 	r.hdr.Magic = RequestMagic
-	q.eng.requests.Store(unsafe.Pointer(r.hdr), r)
+	q.eng.requests.add(r)
 	return r
 }
 
@@ -264,7 +264,7 @@ func (q *Queue) Cleanup() {
 // and its handle. Called by fn, which entered q.
 func (q *Queue) release(fn string) {
 	for _, r := range q.idle {
-		q.eng.requests.Delete(unsafe.Pointer(r.hdr))
+		q.eng.requests.remove(r)
 		if err := r.m.unmap(); err != nil {
 			q.eng.internal(fn, "munmap of a request failed: %v", err)
 		}

@@ -514,7 +514,7 @@ func TestCleanupFreesEverything(t *testing.T) {
 		}
 	}
 	n := 0
-	e.requests.Range(func(_, _ any) bool { n++; return true })
+	e.requests.each(func(*request) bool { n++; return true })
 	if n != 0 {
 		t.Errorf("%d requests still registered after every queue was cleaned up", n)
 	}
