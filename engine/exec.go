@@ -104,8 +104,10 @@ func (r *request) readNow() bool {
 	if !r.usable() {
 		return false
 	}
-	kind, f := r.q.kinds.of(r.fd)
-	if f.known {
+	kind, ok := r.q.kinds.known(r.fd)
+	if !ok {
+		var f fileInfo
+		kind, f = r.q.kinds.of(r.fd)
 		r.file = f // saves the look-up that scheduling r would make
 	}
 	if kind != kindCached && kind != kindStream {
@@ -153,13 +155,23 @@ type kindCache struct {
 
 const kindRecheck = 256
 
+// known returns the kind of fd if the cache has it (ok), counting the use;
+// otherwise of must ask the kernel. It is what readNow asks for every
+// request: small enough to be inlined, and it copies no fileInfo.
+func (c *kindCache) known(fd int) (kind fdKind, ok bool) {
+	if c.uses > 0 && c.fd == fd {
+		c.uses--
+		return c.kind, true
+	}
+	return kindOther, false
+}
+
 // of returns the kind of fd. When it had to ask the kernel, it also returns
 // what it found (fresh.known), which a request just submitted on fd may
 // take as its own look-up.
 func (c *kindCache) of(fd int) (kind fdKind, fresh fileInfo) {
-	if c.uses > 0 && c.fd == fd {
-		c.uses--
-		return c.kind, fileInfo{}
+	if kind, ok := c.known(fd); ok {
+		return kind, fileInfo{}
 	}
 	fresh = lookupFile(fd)
 	c.fd, c.kind, c.uses = fd, fresh.kind(), kindRecheck
