@@ -10,13 +10,20 @@
 #ifndef UCWASIO_GOASIO_H
 #define UCWASIO_GOASIO_H
 
+#include <stdint.h>
 #include <ucw/asio.h>
 
+/* goasio_get and goasio_wait return the address of a struct asio_request
+ * (0 for NULL) as an integer, which the public library casts back. A
+ * request is the engine's mmap'd memory, never Go's heap, and a pointer
+ * result would have the Go runtime check at every call that it does not
+ * point into Go memory (cgocheck's check of an exported function's
+ * results), about 5 ns each. */
 void goasio_init_queue(struct asio_queue *q);
 void goasio_cleanup_queue(struct asio_queue *q);
-struct asio_request *goasio_get(struct asio_queue *q);
+uintptr_t goasio_get(struct asio_queue *q);
 void goasio_submit(struct asio_request *r);
-struct asio_request *goasio_wait(struct asio_queue *q);
+uintptr_t goasio_wait(struct asio_queue *q);
 void goasio_put(struct asio_request *r);
 void goasio_sync(struct asio_queue *q);
 

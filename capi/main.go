@@ -137,8 +137,11 @@ func requestHeader(r *C.struct_asio_request) *engine.RequestHeader {
 	return (*engine.RequestHeader)(unsafe.Pointer(r))
 }
 
-func cRequest(h *engine.RequestHeader) *C.struct_asio_request {
-	return (*C.struct_asio_request)(unsafe.Pointer(h))
+// cRequest returns the address of the request h for goasio_get and
+// goasio_wait (see goasio.h). h is the engine's mmap'd memory, outside the
+// Go heap, so the integer keeps it as well as a pointer would.
+func cRequest(h *engine.RequestHeader) C.uintptr_t {
+	return C.uintptr_t(uintptr(unsafe.Pointer(h)))
 }
 
 //export goasio_init_queue
@@ -154,7 +157,7 @@ func goasio_cleanup_queue(q *C.struct_asio_queue) {
 }
 
 //export goasio_get
-func goasio_get(q *C.struct_asio_queue) *C.struct_asio_request {
+func goasio_get(q *C.struct_asio_queue) C.uintptr_t {
 	defer recovered("asio_get")
 	return cRequest(lib.Queue("asio_get", queueHeader(q)).Get())
 }
@@ -166,7 +169,7 @@ func goasio_submit(r *C.struct_asio_request) {
 }
 
 //export goasio_wait
-func goasio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
+func goasio_wait(q *C.struct_asio_queue) C.uintptr_t {
 	defer recovered("asio_wait")
 	return cRequest(lib.Queue("asio_wait", queueHeader(q)).Wait())
 }

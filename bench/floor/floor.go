@@ -108,8 +108,11 @@ func goasio_cleanup_queue(q *C.struct_asio_queue) {
 	q.queue.private_magic = 0
 }
 
+// address returns r as goasio.h's integer result (r is C memory).
+func address(r *C.struct_asio_request) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(r))) }
+
 //export goasio_get
-func goasio_get(q *C.struct_asio_queue) *C.struct_asio_request {
+func goasio_get(q *C.struct_asio_queue) C.uintptr_t {
 	f := *idleTop(q)
 	if f != nil {
 		*idleTop(q) = f.next
@@ -126,7 +129,7 @@ func goasio_get(q *C.struct_asio_queue) *C.struct_asio_request {
 	r.returned_errno = -1
 	r.submitted = 0
 	q.allocated_requests++
-	return r
+	return address(r)
 }
 
 // newRequest allocates a request and its page-aligned buffer (once per
@@ -188,10 +191,10 @@ func goasio_submit(r *C.struct_asio_request) {
 }
 
 //export goasio_wait
-func goasio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
+func goasio_wait(q *C.struct_asio_queue) C.uintptr_t {
 	f := *doneHead(q)
 	if f == nil {
-		return nil
+		return 0
 	}
 	*doneHead(q) = f.next
 	if f.next == nil {
@@ -199,7 +202,7 @@ func goasio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
 	}
 	f.r.submitted = 0
 	q.running_requests--
-	return &f.r
+	return address(&f.r)
 }
 
 //export goasio_put

@@ -213,7 +213,7 @@ void asio_cleanup_queue(struct asio_queue *q)
 struct asio_request *asio_get(struct asio_queue *q)
 {
 	if (use_engine())
-		return engine.get(q);
+		return (struct asio_request *)engine.get(q);
 	return ucwasio_sync_get(q);
 }
 
@@ -228,7 +228,7 @@ void asio_submit(struct asio_request *r)
 struct asio_request *asio_wait(struct asio_queue *q)
 {
 	if (use_engine())
-		return engine.wait(q);
+		return (struct asio_request *)engine.wait(q);
 	return ucwasio_sync_wait(q);
 }
 
