@@ -17,7 +17,7 @@ BUILD   ?= build
 CC      ?= cc
 DEMO_MIB ?= 256
 
-GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.c capi/*.h capi/*.map engine/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
+GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.c capi/*.h capi/*.map engine/*.go internal/*/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
 GO_SOURCES += $(wildcard capi/stub/*.c capi/stub/*.h capi/stub/*.map)
 LIB := $(BUILD)/libucw-asio.so.1
 ENGINE_LIB := $(BUILD)/libucw-asio-go.so.1
@@ -38,9 +38,9 @@ demo: $(BUILD)/direct_copy $(ENGINE_LIB)
 test: gotest fuzz-short ctest test-asan
 
 gotest:
-	@test -z "$$(gofmt -l capi engine workqueue)" || { echo "gofmt would change: $$(gofmt -l capi engine workqueue)"; exit 1; }
+	@test -z "$$(gofmt -l capi engine internal workqueue)" || { echo "gofmt would change: $$(gofmt -l capi engine internal workqueue)"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./engine/... ./workqueue/...
+	$(GO) test -race -count=1 ./engine/... ./internal/... ./workqueue/...
 
 ctest: cmake-dep
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo
