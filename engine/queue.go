@@ -242,7 +242,7 @@ func (q *Queue) Cleanup() {
 		}
 	}
 	q.idle = nil
-	q.closeRing()
+	q.cleanupRing()
 	q.pub.Magic = 0
 	q.eng.handles.Unref(q.pub.Handle)
 	q.pub.Handle = nil

@@ -341,6 +341,14 @@ func (q *Queue) replaceRing(err error) {
 	q.closeRing()
 }
 
+// cleanupRing tears the queue's ring down for Cleanup: nothing is in it
+// (the caller has no request running), and no background task is left.
+func (q *Queue) cleanupRing() {
+	q.mu.Lock()
+	q.closeRing()
+	q.mu.Unlock()
+}
+
 // closeRing tears the queue's ring down; nothing is in it. Under q.mu.
 func (q *Queue) closeRing() {
 	rs := &q.ring
