@@ -46,9 +46,14 @@ import (
 //     not a mapping of its descriptor (see "another thread" below).
 //
 // Only the ring's creator thread may submit to it or wait in it; so only
-// the caller's calls (Submit, Wait, Sync) touch the ring, never a
+// the caller's calls (Submit, Wait, Sync) submit and reap, never a
 // background task. A request behind requests in the ring waits for the
-// caller's next call that reaps. A queue may be handed from thread to
+// caller's next call that reaps, but not for ever: the program may be
+// waiting for it elsewhere (reading a pipe that request feeds), and the
+// original's requests progress whether or not the program calls again. A
+// background task that finds its next request waiting only for the ring
+// gives the caller ringGrace, then collects the ring itself (waitCaller).
+// A queue may be handed from thread to
 // thread (one at a time): the ring then answers the new thread with
 // EEXIST, which is how the engine notices (no gettid on the hot path).
 // An empty ring is closed and the next request gets a new one, the new
@@ -79,6 +84,11 @@ type ringState struct {
 	free  []uint64   // unused tags
 	redo  fifo       // started requests to be done the plain way by a background task
 
+	waiting  bool          // the caller waits in the ring (q.mu released)
+	shutting bool          // a background task is collecting the ring (q.mu released)
+	reaped   uint64        // times the caller reaped: a task waiting for it sees it come
+	kick     chan struct{} // capacity 1: wakes a task waiting for the caller (see waitCaller)
+
 	fault func(res int32) int32 // tests: changes the results the ring gives
 }
 
@@ -92,7 +102,7 @@ func (rs *ringState) inFlight() int { return len(rs.slots) - len(rs.free) }
 func (q *Queue) ringStart() bool {
 	rs := &q.ring
 	r := q.pending.peek()
-	if r == nil || !q.eng.ring || rs.off || q.failed || !r.usable() || r.partial > 0 {
+	if r == nil || !q.eng.ring || rs.off || rs.shutting || q.failed || !r.usable() || r.partial > 0 {
 		// A read that got part of its data without waiting (readNow, with
 		// a kind cache that did not know the file is O_DIRECT now) is
 		// finished by read(2), which appends to what it got.
@@ -224,6 +234,7 @@ const rawWait = 5 * time.Millisecond
 // ordinary way.
 func (q *Queue) waitRing() {
 	u := q.ring.u
+	q.ring.waiting = true
 	q.mu.Unlock()
 	keepP := false
 	if h := q.eng.holder; h != nil {
@@ -240,11 +251,69 @@ func (q *Queue) waitRing() {
 		q.eng.holder.Holding(-1) // h takes only its own lock
 	}
 	q.mu.Lock()
+	q.ring.waiting = false
 	switch err {
 	case nil, syscall.EINTR, uring.ErrTimeout:
 		q.reapRing()
 	default:
 		q.replaceRing(err) // the queue was handed to this thread, or the ring broke
+	}
+	q.ring.reaped++
+	q.kickTask()
+}
+
+// kickTask wakes a background task waiting for the caller (waitCaller), if
+// any. Under q.mu.
+func (q *Queue) kickTask() {
+	if q.ring.kick != nil {
+		select {
+		case q.ring.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ringGrace is how long a background task whose next request waits only
+// for requests in the ring waits for the caller to reap them before it
+// collects them itself (see waitCaller): longer than a caller that streams
+// takes between its calls, short enough for a program that waits for that
+// request elsewhere (a pipe it feeds, read by the program itself).
+const ringGrace = 2 * time.Millisecond
+
+// waitCaller is called by a background task whose next request waits only
+// for requests in the ring, which only the caller's thread can reap. The
+// original's requests make progress whether or not the program calls
+// again, and a program may wait for one of them outside the library. So
+// the task waits up to ringGrace for the caller to reap; if the caller
+// does not, the task collects the ring's requests itself: it shuts the
+// ring (the caller's next request gets a new one) and reads their
+// completions from memory, as replaceRing does. Under q.mu, which it
+// releases meanwhile; the caller then parks rather than use the ring.
+func (q *Queue) waitCaller() {
+	rs := &q.ring
+	if rs.kick == nil {
+		rs.kick = make(chan struct{}, 1)
+	}
+	seen := rs.reaped
+	q.mu.Unlock()
+	t := time.NewTimer(ringGrace)
+	select {
+	case <-rs.kick:
+	case <-t.C:
+	}
+	t.Stop()
+	q.mu.Lock()
+	if rs.reaped != seen || rs.waiting || rs.shutting || rs.inFlight() == 0 || rs.redo.len() > 0 {
+		return // the caller is at it, or there is other work: look again
+	}
+	rs.shutting = true
+	q.collectRing(rs.u)
+	q.closeRing()
+	rs.shutting = false
+	if q.waiting {
+		// The caller parked because the ring was being collected.
+		q.waiting = false
+		q.wake <- struct{}{}
 	}
 }
 
@@ -296,6 +365,7 @@ func (q *Queue) ringDone(r *request, res int32, redo bool) {
 func (q *Queue) redoPlain(r *request) {
 	r.atPosition = false
 	q.ring.redo.push(r)
+	q.kickTask()
 	if q.tasksBusy() && q.tasks < maxTasks {
 		q.tasks++
 		q.eng.exec.Run(q.drain)
@@ -323,22 +393,33 @@ func (q *Queue) replaceRing(err error) {
 		u.Forget()
 	}
 	if rs.inFlight() > 0 {
-		u.Shut()
-		for pause := 20 * time.Microsecond; ; pause = min(2*pause, 2*time.Millisecond) {
-			u.Reap(func(tag uint64, res int32) {
-				q.ringDone(q.unslot(tag), res, res < 0)
-			})
-			if rs.inFlight() == 0 {
-				break
-			}
-			// The kernel gives no wake-up to anyone but the ring's creator:
-			// look again in a while.
-			q.mu.Unlock()
-			time.Sleep(pause)
-			q.mu.Lock()
-		}
+		rs.shutting = true
+		q.collectRing(u)
+		rs.shutting = false
 	}
 	q.closeRing()
+}
+
+// collectRing shuts the ring u and finishes the requests in it as their
+// completions come to its memory; one that comes back failed is done again
+// the plain way. Under q.mu, which it releases while it waits, with
+// rs.shutting set: nobody else touches the ring meanwhile.
+func (q *Queue) collectRing(u *uring.Ring) {
+	rs := &q.ring
+	u.Shut()
+	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 2*time.Millisecond) {
+		u.Reap(func(tag uint64, res int32) {
+			q.ringDone(q.unslot(tag), res, res < 0)
+		})
+		if rs.inFlight() == 0 {
+			return
+		}
+		// The kernel gives no wake-up to anyone but the ring's creator:
+		// look again in a while.
+		q.mu.Unlock()
+		time.Sleep(pause)
+		q.mu.Lock()
+	}
 }
 
 // cleanupRing tears the queue's ring down for Cleanup: nothing is in it

@@ -622,3 +622,45 @@ func fdName(t *testing.T, fd int) string {
 	}
 	return name
 }
+
+// A request behind requests in the ring makes progress though the caller
+// never calls again: here the caller itself reads the pipe that a write
+// of its queue, queued behind an O_DIRECT read in the ring, feeds. (Only
+// the caller's thread can reap the ring; a background task collects it
+// when the caller does not come.)
+func TestRingProgressWithoutTheCaller(t *testing.T) {
+	const size = 65536
+	for _, op := range []Op{OpRead, OpWriteBack} {
+		t.Run(op.String(), func(t *testing.T) {
+			e := ringEngine(t, true)
+			fd, _ := directData(t, 4*size, 1, unix.O_RDWR)
+			q, _ := ringQueue(t, e, size, 4, fd)
+			for i := 0; i < 3; i++ {
+				e.Submit(prepare(q, op, fd, size))
+			}
+			if n, _ := inRing(q); n == 0 {
+				t.Skip("nothing stayed in the ring (the kernel would have blocked)")
+			}
+			pr, pw := pipe(t)
+			w := prepare(q, OpWrite, int(pw.Fd()), 100)
+			copy(buffer(w, 100), bytes.Repeat([]byte("p"), 100))
+			e.Submit(w)
+			fds := []unix.PollFd{{Fd: int32(pr.Fd()), Events: unix.POLLIN}}
+			if n, err := unix.Poll(fds, 20000); n != 1 || err != nil {
+				t.Fatalf("the pipe write queued behind the ring never happened while the caller read the pipe (poll: %d, %v)", n, err)
+			}
+			got := make([]byte, 100)
+			if n, _ := unix.Read(int(pr.Fd()), got); n != 100 {
+				t.Errorf("read %d bytes from the pipe, want 100", n)
+			}
+			q.Sync()
+			for h := q.Wait(); h != nil; h = q.Wait() {
+				if h.Status != int32(h.Len) {
+					t.Errorf("%v: status %d, want %d", h.Op, h.Status, h.Len)
+				}
+				e.Put(h)
+			}
+			q.Cleanup()
+		})
+	}
+}

@@ -99,16 +99,24 @@ func (q *Queue) mayOverlap(r *request) bool {
 
 // drain is a background task: it does the requests the ring gave back
 // (see redoPlain), and starts pending requests for as long as they may
-// start, executing one at a time itself. It never touches the ring, which
-// only the caller's thread may use (see ringq.go): a request that waits
-// for requests in the ring waits for the caller's next call that reaps.
+// start, executing one at a time itself. It never submits to the ring or
+// waits in it, which only the caller's thread may do (see ringq.go): a
+// request that waits for requests in the ring waits for the caller to
+// reap them, for a while (see waitCaller).
 func (q *Queue) drain() {
 	q.mu.Lock()
 	for {
 		r := q.ring.redo.pop()
 		if r == nil {
 			r = q.pending.peek()
-			if r == nil || q.failed || !q.mayStart(r) {
+			if r == nil || q.failed {
+				break
+			}
+			if !q.mayStart(r) {
+				if q.ring.inFlight() > 0 && len(q.exec) == q.ring.inFlight() {
+					q.waitCaller() // r waits only for requests in the ring
+					continue
+				}
 				break
 			}
 			q.start(r, true)
@@ -188,7 +196,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			q.mu.Lock()
 			continue
 		}
-		if h := q.active.peek(); q.ring.inFlight() > 0 && (anyWriteback || h.inRing || h.settling) {
+		if h := q.active.peek(); q.ring.inFlight() > 0 && !q.ring.shutting && (anyWriteback || h.inRing || h.settling) {
 			// What the caller waits for is in the ring, or is a failed
 			// write-back whose chain is (see settle): reap it here.
 			q.waitRing()
