@@ -378,8 +378,9 @@ func TestRingHandOff(t *testing.T) {
 				unix.Seek(fds[1], 0, unix.SEEK_SET)
 				h := prepare(q, OpRead, fds[1], size)
 				e.Submit(h)
-				if n, u := inRing(q); n != 1 || u == oldRing {
-					t.Errorf("after the hand-off: %d requests in the ring (a new one: %v); want 1 in a new ring", n, u != oldRing)
+				// (It may have come back at once, EAGAIN: the device was busy.)
+				if _, u := inRing(q); u == nil || u == oldRing {
+					t.Errorf("after the hand-off the queue has no ring of the new thread's (none: %v)", u == nil)
 				}
 				if q.Wait() != h || h.Status != size || !bytes.Equal(buffer(h, size), data[1][:size]) {
 					t.Error("the new thread's read came back wrong")
