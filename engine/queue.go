@@ -270,7 +270,7 @@ func (q *Queue) release(fn string) {
 		}
 	}
 	q.idle = nil
-	q.closeRing()
+	q.cleanupRing()
 	// Closed before the key is unref'd: a key Save hands out again must
 	// never find q in the queue cache (see lookup.go).
 	q.closed.Store(true)
