@@ -31,6 +31,7 @@ type Queue struct {
 	runningWB int        // how many of them are write-backs
 	idle      []*request // recycled requests, the most recent last
 	collected fifo       // finished reads and writes collected, not yet returned by Wait
+	ready     fifo       // reads done at once, not yet collected (see below)
 	kinds     kindCache  // for readNow, which runs in the caller's thread
 
 	mu         sync.Mutex
@@ -175,9 +176,33 @@ func (q *Queue) submit(r *request) {
 	q.enqueue(r)
 }
 
+// Reads done at once (see enqueue) when nothing else of the queue was
+// started and not collected go to ready, which only the caller's thread
+// uses, instead of to active: they need no lock, and Wait returns them
+// without next. They are running until collected, as any request (the
+// public counters do not change). Order: every request in collected was
+// submitted before every request in ready, and every request in ready
+// before every request in pending or active. enqueue keeps the second
+// (a read goes to ready only when pending and active are empty); collect
+// and flushReady keep the first (anything collected from active goes
+// behind ready's requests, which are collected first).
+
+// flushReady collects the requests of ready.
+func (q *Queue) flushReady() {
+	if q.ready.len() == 0 {
+		return
+	}
+	for r := q.ready.pop(); r != nil; r = q.ready.pop() {
+		q.running--
+		q.collected.push(r)
+	}
+	q.publish()
+}
+
 // collect does the bookkeeping of a request that next returned: a
 // write-back is checked and recycled, a read or write waits for Wait.
 func (q *Queue) collect(r *request) {
+	q.flushReady() // they precede r
 	q.running--
 	if r.op == OpWriteBack {
 		if r.status != r.n {
@@ -207,7 +232,14 @@ func (q *Queue) Wait() *RequestHeader {
 	q.enter(callWait)
 	defer q.leave()
 	for {
-		if r := q.collected.pop(); r != nil {
+		r := q.collected.pop()
+		if r == nil {
+			if r = q.ready.pop(); r != nil {
+				q.running-- // collected
+				q.publish()
+			}
+		}
+		if r != nil {
 			r.state = stateAllocated
 			r.hdr.Submitted = 0
 			return r.hdr
@@ -223,6 +255,7 @@ func (q *Queue) Wait() *RequestHeader {
 func (q *Queue) Sync() {
 	q.enter(callSync)
 	defer q.leave()
+	q.flushReady()
 	for q.running > 0 {
 		q.collect(q.next(false))
 	}

@@ -31,15 +31,24 @@ const maxTasks = 32
 
 // enqueue adds a submitted request and makes sure a task will start it.
 // A read on a quiet queue whose data is at hand (the page cache, a pipe
-// with data) is done at once instead, without a hand-off.
+// with data) is done at once instead, without a hand-off; if nothing of
+// the queue is waiting to be collected from active either, it goes to the
+// caller's ready list (see Queue.flushReady), without taking q.mu again.
 func (q *Queue) enqueue(r *request) {
 	r.file, r.positioned, r.off, r.partial, r.done, r.atPosition = fileInfo{}, false, 0, 0, false, false
 	q.mu.Lock()
 	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
 		// Nothing else of the queue is in the engine: no lock is needed
-		// until r is published.
+		// until r is published. Only this thread could put something in
+		// active, so what it holds now it holds after readNow.
+		collectedAll := q.active.len() == 0
 		q.mu.Unlock()
 		done := r.readNow()
+		if done && collectedAll {
+			r.done = true
+			q.ready.push(r)
+			return
+		}
 		q.mu.Lock()
 		if done {
 			q.active.push(r)
