@@ -114,3 +114,36 @@ func TestCleanupWithAReadDoneAtOnce(t *testing.T) {
 	e.Put(h)
 	q.Cleanup()
 }
+
+// A read submitted while a background task that has nothing left to do has
+// not ended yet is done at once, without the queue's lock, and the task
+// then ends without touching it.
+func TestReadAtOnceBesideATaskAboutToEnd(t *testing.T) {
+	ex := &manualExecutor{}
+	e := newEngine(t, Options{Executor: ex})
+	q, pub := newQueue(t, e, 4096, 1)
+	pr, pw := pipe(t)
+	fd := tempFile(t, []byte("cached"))
+	b := prepare(q, OpRead, int(pr.Fd()), 5)
+	e.Submit(b) // the pipe is empty: a task is scheduled for b
+	pw.WriteString("piped")
+	if q.Wait() != b || string(buffer(b, 5)) != "piped" { // the caller read it itself
+		t.Fatalf("the pipe read: status %d", b.Status)
+	}
+	e.Put(b)
+	a := prepare(q, OpRead, fd, 6)
+	e.Submit(a)
+	if a.Status != 6 {
+		t.Errorf("a read of a cached file beside an idle task: status %d at submit; want 6 (done at once)", a.Status)
+	}
+	if n := ex.runAll(); n != 1 {
+		t.Fatalf("%d tasks ran; want the one scheduled for the pipe read", n)
+	}
+	if q.Wait() != a || string(buffer(a, 6)) != "cached" || pub.RunningRequests != 0 {
+		t.Fatalf("the cached read: status %d, running_requests %d", a.Status, pub.RunningRequests)
+	}
+	e.Put(a)
+	if q.Wait() != nil {
+		t.Error("asio_wait returned a request after every read was collected")
+	}
+}

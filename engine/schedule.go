@@ -31,24 +31,32 @@ const maxTasks = 32
 
 // enqueue adds a submitted request and makes sure a task will start it.
 // A read on a quiet queue whose data is at hand (the page cache, a pipe
-// with data) is done at once instead, without a hand-off; if nothing of
-// the queue is waiting to be collected from active either, it goes to the
-// caller's ready list (see Queue.flushReady), without taking q.mu again.
+// with data) is done at once instead, without a hand-off. If nothing else
+// of the queue is running but reads in the caller's ready list (see
+// Queue.flushReady), it goes there too, and enqueue takes no lock at all.
 func (q *Queue) enqueue(r *request) {
 	r.file, r.positioned, r.off, r.partial, r.done, r.atPosition = fileInfo{}, false, 0, 0, false, false
-	q.mu.Lock()
-	if r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
-		// Nothing else of the queue is in the engine: no lock is needed
-		// until r is published. Only this thread could put something in
-		// active, so what it holds now it holds after readNow.
-		collectedAll := q.active.len() == 0
-		q.mu.Unlock()
-		done := r.readNow()
-		if done && collectedAll {
+	alone := r.op == OpRead && q.running == q.ready.len()+1 && !q.failed
+	if alone {
+		// Every running request but r is in ready: pending and active
+		// (and so exec, the ring, the redo list) are empty. Only this
+		// thread adds to them, so they stay empty without the lock; a
+		// background task may still be about to end, but it has nothing
+		// to do and touches neither r, the descriptor nor ready. (The
+		// counters are the caller's; what tasks wrote to the requests
+		// they did, this thread saw when it collected them, under q.mu.)
+		if r.readNow() {
 			r.done = true
 			q.ready.push(r)
 			return
 		}
+	}
+	q.mu.Lock()
+	if !alone && r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
+		// Nothing else of the queue is in the engine but requests done
+		// and waiting in active: no lock is needed until r is published.
+		q.mu.Unlock()
+		done := r.readNow()
 		q.mu.Lock()
 		if done {
 			q.active.push(r)
