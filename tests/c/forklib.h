@@ -66,13 +66,21 @@ static inline int tf_engine_mapped(void)
 }
 
 /* Makes this process load the engine (an asio call does), so that the
- * children it forks from now on take the synchronous path. */
+ * children it forks from now on take the synchronous path. With
+ * UCW_ASIO_ENGINE=sync the call takes that path already: no engine, no
+ * thread started. */
 static inline void tf_load_engine(void)
 {
 	struct asio_queue q;
+	int threads = tf_threads();
 	tl_init_queue(&q, 4096, 1);
 	asio_cleanup_queue(&q);
-	CHECK(tf_engine_mapped(), "the engine (libucw-asio-go.so.1) is not mapped after an asio call");
+	if (tl_sync_route()) {
+		CHECK(!tf_engine_mapped(), "UCW_ASIO_ENGINE=sync, yet an asio call loaded the engine");
+		CHECK_EQ("threads after an asio call with UCW_ASIO_ENGINE=sync", threads, tf_threads());
+	} else {
+		CHECK(tf_engine_mapped(), "the engine (libucw-asio-go.so.1) is not mapped after an asio call");
+	}
 }
 
 /*

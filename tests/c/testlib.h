@@ -106,6 +106,22 @@ static inline void tl_fail(const char *file, int line, const char *fmt, ...)
 #define SKIP(...) \
 	do { printf("SKIP: "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); exit(TL_SKIP); } while (0)
 
+/*** The route under test ***/
+
+/*
+ * ctest runs every test twice: on the engine's route, and with
+ * UCW_ASIO_ENGINE=sync, which puts the whole process on the library's
+ * synchronous C path (no engine loaded, no thread started: each request runs
+ * in the caller's thread when a later call needs its result). A test that
+ * checks what only the engine gives asserts there what the synchronous path
+ * promises instead.
+ */
+static inline int tl_sync_route(void)
+{
+	const char *v = getenv("UCW_ASIO_ENGINE");
+	return v && !strcmp(v, "sync");
+}
+
 /*** Time ***/
 
 static inline double tl_now(void)
