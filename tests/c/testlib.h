@@ -479,7 +479,8 @@ static inline void tl_collect(pid_t pid, int fd, double deadline, struct tl_chil
 /*
  * Run `/proc/self/exe scenario` with stderr captured, within timeout_ms.
  * The child gets our environment without UCW_DIE_BY_ABORT, plus the
- * NAME=VALUE strings of extra_env (NULL-terminated array, or NULL).
+ * NAME=VALUE strings of extra_env (NULL-terminated array, or NULL), which
+ * replace our variables of the same names.
  */
 static inline void tl_run_child(const char *scenario, const char *const *extra_env,
 				int timeout_ms, struct tl_child *c)
@@ -496,9 +497,17 @@ static inline void tl_run_child(const char *scenario, const char *const *extra_e
 	while (extra_env && extra_env[n_extra])
 		n_extra++;
 	envp = (char **)tl_malloc((n_env + n_extra + 1) * sizeof(char *));
-	for (i = j = 0; i < n_env; i++)
-		if (strncmp(environ[i], "UCW_DIE_BY_ABORT=", 17))
+	for (i = j = 0; i < n_env; i++) {
+		int k, replaced = 0;
+		/* A variable of extra_env replaces ours (getenv takes the first). */
+		for (k = 0; k < n_extra && !replaced; k++) {
+			const char *eq = strchr(extra_env[k], '=');
+			size_t len = eq ? (size_t)(eq - extra_env[k]) + 1 : strlen(extra_env[k]);
+			replaced = !strncmp(environ[i], extra_env[k], len);
+		}
+		if (!replaced && strncmp(environ[i], "UCW_DIE_BY_ABORT=", 17))
 			envp[j++] = environ[i];
+	}
 	for (i = 0; i < n_extra; i++)
 		envp[j++] = (char *)extra_env[i];
 	envp[j] = NULL;
