@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	if (c.errlen)
 		printf("%s", c.err);
 	CHECK(c.exited && c.code == 0, "forks during the first asio call: the re-executed child %s", tl_child_how(&c));
-	printf("a child forked before the first asio call has its own engine; forks during the load: ok\n");
+	printf("a child forked before the first asio call has %s; forks during the first call: ok\n",
+	       tl_sync_route() ? "the synchronous path (UCW_ASIO_ENGINE=sync)" : "its own engine");
 	return 0;
 }
