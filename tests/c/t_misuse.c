@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 	static const char *const abort_env[] = { "UCW_DIE_BY_ABORT=1", NULL };
 	static struct tl_child c;
 	const char *route = tl_sync_route() ? "UCW_ASIO_ENGINE=sync, re-executed child" : "engine, re-executed child";
-	unsigned i, failed = 0, runs = 0, skipped = 0;
+	unsigned i, failed = 0, runs = 0, skipped = 0, forks_skipped = 0;
 
 	if (argc > 1)
 		return run_scenario(argv[1]);
@@ -386,17 +386,26 @@ int main(int argc, char **argv)
 		}
 		tl_run_child(s->name, s->abort ? abort_env : NULL, 10000, &c);
 		failed += check(s, route, &c);
+		runs++;
+		/* AddressSanitizer's allocator lock, held by an engine thread at
+		 * the fork, stays held in the child (forklib.h): not with an engine. */
+		if (TF_UNDER_ASAN && !tl_sync_route()) {
+			forks_skipped++;
+			continue;
+		}
 		tf_fork(forked_scenario, (void *)s->name, s->abort, 10000, &c);
 		failed += check(s, "forked child, synchronous path", &c);
-		runs += 2;
+		runs++;
 	}
 	if (skipped)
 		printf("huge_buffer skipped under AddressSanitizer (its shadow memory does not fit under RLIMIT_AS)\n");
+	if (forks_skipped)
+		printf("the forked children skipped under AddressSanitizer beside an engine (c.t_misuse.sync runs them)\n");
 	if (failed) {
 		printf("%u of %u runs of %u misuse scenarios failed\n", failed, runs, (unsigned)NSCEN);
 		return 1;
 	}
-	printf("%u misuse scenarios, each with its exact line on 2 routes (%s; forked child)\n", (unsigned)NSCEN - skipped,
-	       route);
+	printf("%u misuse scenarios, %u runs, each with its exact line (%s%s)\n", (unsigned)NSCEN - skipped, runs, route,
+	       forks_skipped ? "" : "; forked child");
 	return 0;
 }

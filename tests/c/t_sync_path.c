@@ -339,11 +339,19 @@ static int forked_scenario(void *name)
 
 /* Runs s in a forked child (synchronous path) and, on the sync route, in a
  * re-executed child too. */
+static int forks_skipped;
+
 static void run_both(const char *s, int timeout_ms, void (*check)(const char *s, const char *route, struct tl_child *c))
 {
 	static struct tl_child c;
-	tf_fork(forked_scenario, (void *)s, 0, timeout_ms, &c);
-	check(s, "forked child", &c);
+	/* AddressSanitizer's allocator lock, held by an engine thread at the
+	 * fork, stays held in the child (forklib.h): not with an engine. */
+	if (TF_UNDER_ASAN && !tl_sync_route())
+		forks_skipped++;
+	else {
+		tf_fork(forked_scenario, (void *)s, 0, timeout_ms, &c);
+		check(s, "forked child", &c);
+	}
 	if (tl_sync_route()) {
 		tl_run_child(s, NULL, timeout_ms, &c);
 		check(s, "UCW_ASIO_ENGINE=sync", &c);
@@ -400,6 +408,11 @@ int main(int argc, char **argv)
 		run_both(blocked_fns[i], 20000, check_blocked);
 	for (i = 0; i < (unsigned)runs; i++)
 		run_both("prodcons", 60000, check_prodcons);
+	if (forks_skipped) {
+		printf("SKIP: the forked children beside an engine under AddressSanitizer (%d runs; c.t_sync_path.sync "
+		       "covers them)\n", forks_skipped);
+		return TL_SKIP;
+	}
 	CHECK(prodcons_reported > 0, "a producer and a consumer on one queue: %d runs, never reported", runs);
 	run_both("handoffs", 60000, check_ok);
 	run_both("reinit", 60000, check_ok);

@@ -454,6 +454,8 @@ static inline void tl_collect(pid_t pid, int fd, double deadline, struct tl_chil
 	}
 	close(fd);
 	c->err[c->errlen] = 0;
+	if (c->timed_out)
+		kill(pid, SIGKILL);	/* before waiting for it: a hung child never ends by itself */
 	for (;;) {
 		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
 		if (w == pid)
