@@ -5,7 +5,7 @@
  *	system (ucw-asio, plain read/write, liburing, POSIX AIO), each run a
  *	fresh process, the systems interleaved (the order rotates by round), and
  *	prints one Markdown report: medians with min-max over rounds, ratios
- *	ucw-asio / peer computed per round, and the issue's targets with a
+ *	ucw-asio / peer computed per round, and the performance targets with a
  *	verdict. The report is also written to BIN/results.md, the raw figures to
  *	BIN/raw.tsv.
  *
@@ -774,7 +774,7 @@ static void target(FILE *f, const char *what, struct stat3 s, int ok, const char
 
 static void targets(FILE *f)
 {
-	fprintf(f, "\n### Targets (issue 4)\n\n");
+	fprintf(f, "\n### Targets\n\n");
 	fprintf(f, "Median over rounds of the per-round figure, (min–max) beside it; the verdict uses the median "
 		"except where the target says otherwise.\n\n");
 	fprintf(f, "| target | measured: median (min–max) | verdict |\n|---|---:|---|\n");

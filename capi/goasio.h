@@ -20,4 +20,9 @@ struct asio_request *goasio_wait(struct asio_queue *q);
 void goasio_put(struct asio_request *r);
 void goasio_sync(struct asio_queue *q);
 
+/* How the engine ends the process: ucwasio_die_line of the C library (never
+ * returns), given once when the engine is loaded, before any other call. */
+typedef void goasio_die_fn(const char *line);
+void goasio_set_die(goasio_die_fn *die);
+
 #endif

@@ -11,17 +11,36 @@
 // only convert the caller's pointers to the engine's views of the same
 // memory and call the engine, where all the logic lives. The version script
 // (goasio.map) exports the goasio_* names and keeps the runtime's local.
+//
+// The engine ends the process (a misuse, a failed write-back, an internal
+// error) through the function the C library gives it with goasio_set_die,
+// the one its synchronous route ends it through, so that both routes print
+// alike (through libucw's die() when the process has libucw). Each export
+// also turns a runtime panic, which would otherwise end the process with a
+// goroutine dump, into the one line of an internal error.
+//
+// The runtime's cgroup-aware GOMAXPROCS default is off (containermaxprocs=0):
+// it keeps two cgroup files open for the life of the process, descriptors
+// the program would see. The pool reads the CPU quota itself instead (see
+// workqueue.CPUs), once, and closes what it opened.
+//
+//go:debug containermaxprocs=0
 package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include
 #include <stdlib.h>
 #include "goasio.h"
+
+static void goasio_call_die(goasio_die_fn *f, const char *line) { f(line); }
 */
 import "C"
 
 import (
+	"fmt"
 	"os"
+	"runtime"
+	"strings"
 	"unsafe"
 
 	pointer "github.com/mattn/go-pointer"
@@ -31,9 +50,13 @@ import (
 )
 
 // lib is the process's engine. Its queues are tied to the caller's structs
-// with go-pointer keys, which live in C memory. Positioned write-backs go
-// through io_uring unless UCW_ASIO_NO_URING is set (to anything but "").
-var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor(), Ring: os.Getenv("UCW_ASIO_NO_URING") == ""})
+// with go-pointer keys, which live in C memory. Requests on O_DIRECT files
+// go through io_uring unless UCW_ASIO_NO_URING is set to anything but ""
+// or "0".
+var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor(), Ring: ringWanted(os.Getenv("UCW_ASIO_NO_URING"))})
+
+// ringWanted tells whether the value of UCW_ASIO_NO_URING leaves the ring on.
+func ringWanted(noURing string) bool { return noURing == "" || noURing == "0" }
 
 // maxProcs bounds how far the executor raises GOMAXPROCS: enough Ps for the
 // workers of many queues to block in I/O at once while callers still get
@@ -46,8 +69,13 @@ const maxProcs = 64
 // background keeps the runtime's default and its memory.
 func executor() *workqueue.Pool {
 	p := workqueue.New(0)
+	p.OnPanic(func(v any) { internalError("a background task", v) })
 	if os.Getenv("GOMAXPROCS") == "" {
-		p.ManageProcs(maxProcs)
+		cpus := workqueue.CPUs()
+		if cpus < runtime.GOMAXPROCS(0) {
+			runtime.GOMAXPROCS(cpus) // the CPU quota, as the runtime's default would have it
+		}
+		p.ManageProcsFor(maxProcs, cpus)
 	}
 	return p
 }
@@ -59,15 +87,44 @@ func (goPointer) Save(v any) unsafe.Pointer      { return pointer.Save(v) }
 func (goPointer) Restore(key unsafe.Pointer) any { return pointer.Restore(key) }
 func (goPointer) Unref(key unsafe.Pointer)       { pointer.Unref(key) }
 
-// die prints err as one line on stderr and ends the process the way
-// libucw's die() does: exit(1), so that atexit handlers run and stdio is
-// flushed, or abort() when UCW_DIE_BY_ABORT is set.
+// cDie is the C library's ucwasio_die_line, given with goasio_set_die.
+var cDie *C.goasio_die_fn
+
+//export goasio_set_die
+func goasio_set_die(f *C.goasio_die_fn) {
+	cDie = f
+}
+
+// die ends the process with err as one line: through the C library's
+// ucwasio_die_line, or, if the engine was loaded without it, the way that
+// function does without libucw: the line on stderr, then exit(1), so that
+// atexit handlers run and stdio is flushed, or abort() when
+// UCW_DIE_BY_ABORT is set.
 func die(err error) {
-	os.Stderr.WriteString(err.Error() + "\n")
+	line := strings.ReplaceAll(err.Error(), "\n", " ")
+	if cDie != nil {
+		C.goasio_call_die(cDie, C.CString(line))
+	}
+	os.Stderr.WriteString(line + "\n")
 	if C.getenv(cUcwDieByAbort) != nil {
 		C.abort()
 	}
 	C.exit(1)
+}
+
+// internalError ends the process with the line of an internal error for
+// the panic v, recovered in fn.
+func internalError(fn string, v any) {
+	die(&engine.InternalError{Func: fn, What: fmt.Sprint(v)})
+}
+
+// recovered is deferred by every export: a panic that reaches the export
+// (a runtime error in the engine) ends the process with one line instead
+// of a goroutine dump.
+func recovered(fn string) {
+	if v := recover(); v != nil {
+		internalError(fn, v)
+	}
 }
 
 var cUcwDieByAbort = C.CString("UCW_DIE_BY_ABORT")
@@ -86,36 +143,43 @@ func cRequest(h *engine.RequestHeader) *C.struct_asio_request {
 
 //export goasio_init_queue
 func goasio_init_queue(q *C.struct_asio_queue) {
+	defer recovered("asio_init_queue")
 	lib.Init(queueHeader(q))
 }
 
 //export goasio_cleanup_queue
 func goasio_cleanup_queue(q *C.struct_asio_queue) {
+	defer recovered("asio_cleanup_queue")
 	lib.Queue("asio_cleanup_queue", queueHeader(q)).Cleanup()
 }
 
 //export goasio_get
 func goasio_get(q *C.struct_asio_queue) *C.struct_asio_request {
+	defer recovered("asio_get")
 	return cRequest(lib.Queue("asio_get", queueHeader(q)).Get())
 }
 
 //export goasio_submit
 func goasio_submit(r *C.struct_asio_request) {
+	defer recovered("asio_submit")
 	lib.Submit(requestHeader(r))
 }
 
 //export goasio_wait
 func goasio_wait(q *C.struct_asio_queue) *C.struct_asio_request {
+	defer recovered("asio_wait")
 	return cRequest(lib.Queue("asio_wait", queueHeader(q)).Wait())
 }
 
 //export goasio_put
 func goasio_put(r *C.struct_asio_request) {
+	defer recovered("asio_put")
 	lib.Put(requestHeader(r))
 }
 
 //export goasio_sync
 func goasio_sync(q *C.struct_asio_queue) {
+	defer recovered("asio_sync")
 	lib.Queue("asio_sync", queueHeader(q)).Sync()
 }
 

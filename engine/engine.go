@@ -114,6 +114,12 @@ func (e *Engine) misuse(fn, format string, args ...any) {
 	e.fatal(&Misuse{Func: fn, What: fmt.Sprintf(format, args...)})
 }
 
+// internal reports an invariant of the engine found broken in the C
+// function fn; it never returns.
+func (e *Engine) internal(fn, format string, args ...any) {
+	e.fatal(&InternalError{Func: fn, What: fmt.Sprintf(format, args...)})
+}
+
 // Init initialises the caller's queue pub and returns its Go queue.
 // Everything in pub but BufferSize and MaxWritebacks may be garbage.
 func (e *Engine) Init(pub *QueueHeader) *Queue {
@@ -124,12 +130,39 @@ func (e *Engine) Init(pub *QueueHeader) *Queue {
 	if pub.BufferSize == 0 {
 		e.misuse(fn, "buffer_size is 0: set it to the size of the requests' buffers before asio_init_queue")
 	}
+	if pub.Magic == QueueMagic {
+		e.reinit(pub)
+	}
 	q := &Queue{eng: e, pub: pub, wake: make(chan struct{}, 1)}
 	q.publish()
 	pub.UseCount = 0
 	pub.Magic = QueueMagic
 	pub.Handle = e.handles.Save(q)
 	return q
+}
+
+// reinit releases the queue pub if it is live: its magic and handle are
+// valid, and the handle's queue is pub's, not another struct's (pub may be
+// a copy of it). A live queue with requests out is the caller's mistake;
+// an idle one is released as asio_cleanup_queue would. Anything else only
+// looks like a queue and is initialised as garbage is.
+func (e *Engine) reinit(pub *QueueHeader) {
+	const fn = "asio_init_queue"
+	q, ok := e.handles.Restore(pub.Handle).(*Queue)
+	if !ok || q.pub != pub {
+		return
+	}
+	if old := call(atomic.SwapUint32(&q.busy, uint32(callInit))); old != callNone {
+		e.misuse(fn, "queue %p is in use by another thread (in %s): a queue is for one thread at a time", pub, old)
+	}
+	defer q.leave()
+	if q.closed {
+		return // cleaned up by another thread since the look-up
+	}
+	if q.allocated > 0 {
+		e.misuse(fn, "queue %p still has %s: call asio_cleanup_queue first", pub, requests(q.allocated))
+	}
+	q.release(fn)
 }
 
 // Queue returns the Go queue of pub, which Init must have initialised;

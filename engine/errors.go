@@ -15,6 +15,18 @@ type Misuse struct {
 // Error returns the one line reported: "asio_fn: what was wrong".
 func (m *Misuse) Error() string { return m.Func + ": " + m.What }
 
+// InternalError is an invariant of the library broken by the library
+// itself, never by the caller, found in the C function Func.
+type InternalError struct {
+	Func string
+	What string
+}
+
+// Error returns the one line reported, asking for a report.
+func (e *InternalError) Error() string {
+	return "ucw-asio: internal error in " + e.Func + ": " + e.What + "; please report it with the program that shows it"
+}
+
 // WritebackError is a write-back that failed or wrote fewer bytes than
 // asked. Nobody is waiting for a write-back's result, so, like the original,
 // the engine ends the process with this message when it collects one.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/ucw-asio/ucw-asio/internal/syncimpl"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -20,13 +21,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FuzzEngineMatchesModel drives the engine and the reference model
-// (model_test.go) with the same sequence of operations, decoded from the
-// fuzzer's bytes, and compares every result: the request each call returns,
-// status, returned_errno, every byte of every buffer, the counters after
-// every step, the errors reported through Fatal (a misuse exactly when the
-// model says so, a failed write-back with the same message), and at the end
-// the contents of the files and pipes and the descriptors' positions.
+// FuzzEngineMatchesModel drives three implementations of <ucw/asio.h>
+// with the same sequence of operations, decoded from the fuzzer's bytes:
+// the reference model (model_test.go), the engine, and the synchronous C
+// path (capi/stub/sync.c, compiled in by internal/syncimpl where cgo is;
+// ASIO_FUZZ_ENGINE_ONLY=1 leaves it out). Each implementation works on its
+// own copy of the files and pipe. After every call it compares: the
+// request each call returns (the same request on the engine and the C
+// path, a recycled one included), status, returned_errno, every byte of
+// every buffer, the counters and the caller's fields, whether the call
+// ended the process (a misuse exactly when the model says so, in the same
+// function; the engine's and the C path's lines equal, pointers named by
+// what they point at; a failed write-back with the same message); and at
+// the end the contents of the files and pipes and the descriptors'
+// positions. After an error every implementation's process is dead: the
+// sequence ends. Two differences are tolerated, both documented engine
+// behaviour: the out-of-order collection of write-backs at the limit, by
+// avoiding the state where it can happen (mayReapOutOfOrder, in submit);
+// and what a chain of positioned write-backs on the O_DIRECT file leaves
+// in that file when one of them failed and the process died, which is not
+// compared (unsettledDirect, in checkWorld).
 //
 // Input: a 6-byte header, then operations of an opcode byte and a fixed
 // number of argument bytes (see step and the constants cGet...). The header
@@ -262,29 +276,29 @@ func token(v int) unsafe.Pointer {
 	return unsafe.Pointer(&userTokens[v])
 }
 
-// harness runs one input.
+// harness runs one input through the model and every implementation.
 type harness struct {
-	t      testing.TB
-	e      *Engine
-	ex     *manualExecutor // nil with the pool
-	sys    *faultSys
-	m      *model
-	w      *mWorld
-	pubs   [fuzzSlots]*QueueHeader
-	hdr    map[*mRequest]*RequestHeader
-	req    map[*RequestHeader]*mRequest
-	ownPtr map[*mRequest]unsafe.Pointer
-	ext    map[*mRequest][]byte // the caller's memory a request points at (kept alive here)
-	fds    [selCount]int
-	files  [3]string
-	align  int // O_DIRECT alignment of file 2 (0: no O_DIRECT)
-	pipe   *mPipe
-	fill   byte
-	ended  string // how the sequence ended: "" while it runs
+	t     testing.TB
+	e     *Engine
+	ex    *manualExecutor // nil with the pool
+	sys   *faultSys
+	m     *model
+	w     *mWorld
+	sides []*side       // the engine, then the C path (see impls_test.go)
+	fds   [selCount]int // the engine's descriptors, which the model uses
+	selOf map[int]int   // the selector of each of the engine's descriptors
+	align int           // O_DIRECT alignment of file 2 (0: no O_DIRECT)
+	pipe  *mPipe
+	fill  byte
+	ended string // how the sequence ended: "" while it runs
 
 	mu    sync.Mutex
 	trace []string
 }
+
+// withC tells whether the fuzz target drives the C path too: always where
+// cgo is (internal/syncimpl), unless ASIO_FUZZ_ENGINE_ONLY is set.
+var withC = syncimpl.Available && os.Getenv("ASIO_FUZZ_ENGINE_ONLY") == ""
 
 // runProgram runs one input and returns how it ended: "ok", "misuse
 // FUNCTION" or "write-back failed".
@@ -304,17 +318,29 @@ func runProgram(t testing.TB, data []byte) string {
 	for i := range hd {
 		hd[i] = d.byte()
 	}
-	h := &harness{t: t, hdr: map[*mRequest]*RequestHeader{}, req: map[*RequestHeader]*mRequest{},
-		ownPtr: map[*mRequest]unsafe.Pointer{}, ext: map[*mRequest][]byte{}}
+	h := &harness{t: t, selOf: map[int]int{}}
 	if hd[0]&1 == 0 {
 		h.e, h.sys = fuzzEngines.pool, fuzzEngines.poolSys
 	} else {
 		h.e, h.sys, h.ex = fuzzEngines.manual, fuzzEngines.manSys, fuzzEngines.manualEx
 	}
+	h.sides = []*side{newSide("the engine", engineImpl{h.e})}
+	if withC {
+		h.sides = append(h.sides, newSide("the C path", &cImpl{}))
+	}
 	h.setupWorld(t, shortTable[hd[1]%16])
 	cfg := &faultConfig{eintrEvery: eintrTable[hd[2]%4], short: h.w.shortLimit, quotaFd: h.fds[selF1], quota: quotaTable[hd[3]%16]}
 	h.w.fds[h.fds[selF1]].quota = cfg.quota
 	h.sys.cfg.Store(cfg)
+	for _, s := range h.sides[1:] {
+		var fds []int
+		for sel, fd := range s.fds {
+			if sel != selBad && fd >= 0 {
+				fds = append(fds, fd)
+			}
+		}
+		syncimpl.SetFaults(syncimpl.Faults{EINTREvery: cfg.eintrEvery, Short: cfg.short, QuotaFd: s.fds[selF1], Quota: int64(cfg.quota), Fds: fds})
+	}
 	h.logf("header: executor %s, short %d, EINTR every %d, quota %d", map[bool]string{true: "manual", false: "pool"}[h.ex != nil], cfg.short, cfg.eintrEvery, cfg.quota)
 
 	watchdog := time.AfterFunc(2*time.Minute, func() {
@@ -323,16 +349,17 @@ func runProgram(t testing.TB, data []byte) string {
 	defer func() {
 		watchdog.Stop()
 		h.sys.cfg.Store(nil)
-		for i, fd := range h.fds {
-			if fd >= 0 && i != selBad {
-				unix.Close(fd)
+		syncimpl.SetFaults(syncimpl.Faults{})
+		for _, s := range h.sides {
+			for i, fd := range s.fds {
+				if fd >= 0 && i != selBad {
+					unix.Close(fd)
+				}
 			}
+			s.impl.release()
 		}
 	}()
 
-	for slot := range h.pubs {
-		h.pubs[slot] = &QueueHeader{}
-	}
 	h.m = newModel(fuzzSlots, h.w)
 	if h.init(0, bsTable[hd[4]%8], int(hd[5]%4)+1) {
 		for !d.empty() && h.ended == "" {
@@ -401,13 +428,18 @@ func (h *harness) failf(format string, args ...any) {
 	h.t.Fatalf("%s\ntrace (the last line is the operation that differed):\n%s", fmt.Sprintf(format, args...), h.traceText())
 }
 
-// setupWorld creates the files, the pipe and the descriptors, and their model.
-func (h *harness) setupWorld(t testing.TB, short int) {
-	dir := t.TempDir()
-	h.w = &mWorld{fds: map[int]*mDesc{}, shortLimit: short}
-	for i := range h.fds {
-		h.fds[i] = -1
+// fdOn is the descriptor on side s that is the engine's (and the model's) fd.
+func (h *harness) fdOn(s *side, fd int) int {
+	if sel, ok := h.selOf[fd]; ok {
+		return s.fds[sel]
 	}
+	return fd
+}
+
+// setupWorld creates the files, the pipe and the descriptors of each side
+// (each its own copy), and their model.
+func (h *harness) setupWorld(t testing.TB, short int) {
+	h.w = &mWorld{fds: map[int]*mDesc{}, shortLimit: short}
 	content := make([]byte, 5000)
 	for i := range content {
 		content[i] = byte(i*7 + i>>8)
@@ -415,38 +447,54 @@ func (h *harness) setupWorld(t testing.TB, short int) {
 	f0 := &mFile{data: bytes.Clone(content)}
 	f1 := &mFile{}
 	f2 := &mFile{data: bytes.Repeat(content[:4096], 2)}
-	for i, data := range [][]byte{f0.data, f1.data, f2.data} {
-		h.files[i] = filepath.Join(dir, fmt.Sprintf("f%d", i))
-		if err := os.WriteFile(h.files[i], data, 0o600); err != nil {
-			t.Fatal(err)
+	h.align = -1
+	for _, s := range h.sides {
+		dir := t.TempDir()
+		for i, data := range [][]byte{f0.data, f1.data, f2.data} {
+			s.files[i] = filepath.Join(dir, fmt.Sprintf("f%d", i))
+			if err := os.WriteFile(s.files[i], data, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	open := func(sel int, path string, flags int) {
-		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
+		open := func(sel int, path string, flags int) {
+			fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.fds[sel] = fd
 		}
-		h.fds[sel] = fd
-	}
-	open(selF0, h.files[0], unix.O_RDWR)
-	open(selF0RO, h.files[0], unix.O_RDONLY)
-	open(selF1, h.files[1], unix.O_RDWR)
-	open(selF0B, h.files[0], unix.O_RDWR)
-	open(selNull, os.DevNull, unix.O_RDWR)
-	if fd, err := unix.Open(h.files[2], unix.O_RDWR|unix.O_DIRECT|unix.O_CLOEXEC, 0); err == nil {
-		var st unix.Statx_t
-		err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st)
-		if a := int(max(st.Dio_offset_align, st.Dio_mem_align)); err == nil && st.Mask&unix.STATX_DIOALIGN != 0 && a > 0 && a <= pageSize {
-			h.fds[selDirect], h.align = fd, a
+		open(selF0, s.files[0], unix.O_RDWR)
+		open(selF0RO, s.files[0], unix.O_RDONLY)
+		open(selF1, s.files[1], unix.O_RDWR)
+		open(selF0B, s.files[0], unix.O_RDWR)
+		open(selNull, os.DevNull, unix.O_RDWR)
+		align := 0
+		if fd, err := unix.Open(s.files[2], unix.O_RDWR|unix.O_DIRECT|unix.O_CLOEXEC, 0); err == nil {
+			var st unix.Statx_t
+			err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st)
+			if a := int(max(st.Dio_offset_align, st.Dio_mem_align)); err == nil && st.Mask&unix.STATX_DIOALIGN != 0 && a > 0 && a <= pageSize {
+				s.fds[selDirect], align = fd, a
+			} else {
+				unix.Close(fd)
+			}
+		}
+		if h.align < 0 || h.align == align {
+			h.align = align
 		} else {
-			unix.Close(fd)
+			h.align = 0 // the sides' directories differ: no O_DIRECT
+		}
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		s.fds[selPipeR], s.fds[selPipeW] = p[0], p[1]
+	}
+	h.fds = h.sides[0].fds
+	for sel, fd := range h.fds {
+		if sel != selBad && fd >= 0 {
+			h.selOf[fd] = sel
 		}
 	}
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	h.fds[selPipeR], h.fds[selPipeW] = p[0], p[1]
 	h.pipe = &mPipe{}
 	h.w.fds[h.fds[selF0]] = &mDesc{kind: descFile, obj: objF0, file: f0, canRead: true, canWrite: true, quota: -1}
 	h.w.fds[h.fds[selF0RO]] = &mDesc{kind: descFile, obj: objF0, file: f0, canRead: true, quota: -1}
@@ -454,7 +502,7 @@ func (h *harness) setupWorld(t testing.TB, short int) {
 	h.w.fds[h.fds[selF1]] = &mDesc{kind: descFile, obj: objF1, file: f1, canRead: true, canWrite: true, quota: -1}
 	h.w.fds[h.fds[selNull]] = &mDesc{kind: descNull, canRead: true, canWrite: true, quota: -1}
 	if h.align > 0 {
-		h.w.fds[h.fds[selDirect]] = &mDesc{kind: descFile, obj: objF2, file: f2, canRead: true, canWrite: true, quota: -1, direct: true}
+		h.w.fds[h.fds[selDirect]] = &mDesc{kind: descFile, obj: objF2, file: f2, canRead: true, canWrite: true, quota: -1, direct: true, align: h.align}
 	}
 	h.w.fds[h.fds[selPipeR]] = &mDesc{kind: descPipeRead, obj: objPipe, pipe: h.pipe, canRead: true, quota: -1}
 	h.w.fds[h.fds[selPipeW]] = &mDesc{kind: descPipeWrite, obj: objPipe, pipe: h.pipe, canWrite: true, quota: -1}
@@ -503,25 +551,33 @@ func (h *harness) step(d *decoder) {
 		if slot, ok := h.slot(a[0]); ok {
 			v := maxTable[a[1]%16]
 			h.logf("q%d: max_writebacks = %d", slot, v)
-			h.pubs[slot].MaxWritebacks = uint32(v)
+			for _, s := range h.sides {
+				s.pubs[slot].MaxWritebacks = uint32(v)
+			}
 			h.m.queues[slot].maxWritebacks = v
 		}
 	case cSetBS:
 		if slot, ok := h.slot(a[0]); ok {
 			v := bs0Table[a[1]%16]
 			h.logf("q%d: buffer_size = %d", slot, v)
-			h.pubs[slot].BufferSize = uint32(v)
+			for _, s := range h.sides {
+				s.pubs[slot].BufferSize = uint32(v)
+			}
 			h.m.queues[slot].bufferSize = v
 		}
 	case cUse:
 		if slot, ok := h.slot(a[0]); ok {
 			v := int(a[2])
 			h.logf("q%d: use_count = %d", slot, v)
-			h.pubs[slot].UseCount = uint32(v)
+			for _, s := range h.sides {
+				s.pubs[slot].UseCount = uint32(v)
+			}
 			h.m.queues[slot].useCount = uint32(v)
 			if r := h.held(slot, a[1]); r != nil {
 				h.logf("  r%d: user_data = token %d", r.id, v)
-				h.hdr[r].UserData = token(v)
+				for _, s := range h.sides {
+					s.hdr[r].UserData = s.impl.token(v)
+				}
 				r.userData = v
 			}
 		}
@@ -577,13 +633,26 @@ func (h *harness) held(slot int, b byte) *mRequest {
 	return rs[int(b)%len(rs)]
 }
 
-// sameFatal checks that the engine reported (got) the error the model
-// expects (want), and ends the sequence if there was one.
-func (h *harness) sameFatal(what string, want, got error) bool {
+// all makes one call on every side, then checks that each ended the
+// process exactly when the model says (sameFatal).
+func (h *harness) all(what string, want error, call func(s *side) error) bool {
 	h.t.Helper()
+	errs := make([]error, len(h.sides))
+	for i, s := range h.sides {
+		errs[i] = call(s)
+	}
+	return h.sameFatal(what, want, errs)
+}
+
+// sameFatal checks that the engine reported (errs[0]) the error the model
+// expects (want), that the C path (errs[1]) ended the process with the same
+// line, pointers named by what they point at, and ends the sequence if
+// there was an error: after it every implementation's process is dead.
+func (h *harness) sameFatal(what string, want error, errs []error) bool {
+	h.t.Helper()
+	got := errs[0]
 	switch {
 	case want == nil && got == nil:
-		return true
 	case want == nil:
 		h.failf("%s: the engine reported %q; the model expected no error", what, got)
 	case got == nil:
@@ -591,7 +660,9 @@ func (h *harness) sameFatal(what string, want, got error) bool {
 	}
 	var wm, gm *Misuse
 	var ww, gw *WritebackError
+	ended := ""
 	switch {
+	case want == nil:
 	case errors.As(want, &wm):
 		if !errors.As(got, &gm) || gm.Func != wm.Func {
 			h.failf("%s: the engine reported %q; the model expected a misuse in %s (%s)", what, got, wm.Func, wm.What)
@@ -599,100 +670,160 @@ func (h *harness) sameFatal(what string, want, got error) bool {
 		if strings.Contains(got.Error(), "\n") {
 			h.failf("%s: the misuse report %q is not one line", what, got)
 		}
-		h.ended = "misuse " + wm.Func
+		ended = "misuse " + wm.Func
 	case errors.As(want, &ww):
 		if !errors.As(got, &gw) || *gw != *ww || got.Error() != want.Error() {
 			h.failf("%s: the engine reported %q (%#v); the model expected %q (%#v)", what, got, got, want, want)
 		}
-		h.ended = "write-back failed"
+		ended = "write-back failed"
 	default:
 		h.failf("%s: the model reported an unexpected %v", what, want)
 	}
+	for i, s := range h.sides[1:] {
+		cerr := errs[i+1]
+		var died *syncimpl.Died
+		switch {
+		case want == nil && cerr == nil:
+			continue
+		case want == nil:
+			h.failf("%s: %s ended the process with %q; the model and the engine did not", what, s.name, cerr)
+		case !errors.As(cerr, &died):
+			h.failf("%s: %s returned (%v); the engine ended the process with %q", what, s.name, cerr, got)
+		case strings.Contains(died.Line, "\n"):
+			h.failf("%s: %s's report %q is not one line", what, s.name, died.Line)
+		}
+		wantLine := h.sides[0].named(got.Error())
+		if ww != nil {
+			we := *ww
+			we.Fd = h.fdOn(s, ww.Fd)
+			wantLine = we.Error()
+		}
+		if line := s.named(died.Line); line != wantLine {
+			h.failf("%s: %s ended the process with\n\t%q\nthe engine with\n\t%q\n(pointers named as on each side)", what, s.name, line, wantLine)
+		}
+	}
+	if want == nil {
+		return true
+	}
+	h.ended = ended
 	h.logf("  ended: %v", got)
 	return false
 }
 
 func (h *harness) init(slot, bs, maxWB int) bool {
 	h.logf("q%d: init buffer_size %d max_writebacks %d", slot, bs, maxWB)
-	pub := h.pubs[slot]
-	// Everything but the two settings is garbage.
-	*pub = QueueHeader{BufferSize: uint32(bs), MaxWritebacks: uint32(maxWB),
-		AllocatedRequests: 0xdead, RunningRequests: 77, RunningWritebacks: 5, UseCount: 0xfeed,
-		Magic: 0x1234, Handle: token(3)}
 	q := h.m.queues[slot]
 	want := h.m.init(q, bs, maxWB)
-	got := fatalOf(func() { h.e.Init(pub) })
-	return h.sameFatal("asio_init_queue", want, got)
+	return h.all("asio_init_queue", want, func(s *side) error {
+		pub := s.pubs[slot]
+		// Everything but the two settings is garbage.
+		*pub = QueueHeader{BufferSize: uint32(bs), MaxWritebacks: uint32(maxWB),
+			AllocatedRequests: 0xdead, RunningRequests: 77, RunningWritebacks: 5, UseCount: 0xfeed,
+			Magic: 0x1234, Handle: s.impl.token(3)}
+		return s.impl.init(pub)
+	})
 }
 
 func (h *harness) get(slot int) bool {
 	h.t.Helper()
 	q := h.m.queues[slot]
-	pub := h.pubs[slot]
 	cands, newOK, want := h.m.get(q)
-	var hd *RequestHeader
-	got := fatalOf(func() { hd = h.e.Queue("asio_get", pub).Get() })
-	if !h.sameFatal(fmt.Sprintf("q%d: asio_get", slot), want, got) {
+	hds := make([]*RequestHeader, len(h.sides))
+	if !h.all(fmt.Sprintf("q%d: asio_get", slot), want, func(s *side) (err error) {
+		hds[s.index(h)], err = s.impl.get(s.pubs[slot])
+		return err
+	}) {
 		return false
 	}
-	if hd == nil {
-		h.failf("asio_get returned NULL")
-	}
-	r, known := h.req[hd]
-	if newOK {
-		if known {
-			h.failf("q%d: asio_get returned r%d (%s, of q%d); the idle list is empty, so it should be a new request", slot, r.id, r.state, r.q.slot)
+	var r *mRequest
+	for i, s := range h.sides {
+		hd := hds[i]
+		if hd == nil {
+			h.failf("q%d: asio_get on %s returned NULL", slot, s.name)
 		}
-		if uintptr(hd.Buffer)%uintptr(pageSize) != 0 {
-			h.failf("q%d: a new request's buffer %p is not page-aligned", slot, hd.Buffer)
+		sr, known := s.req[hd]
+		if newOK {
+			if known {
+				h.failf("q%d: asio_get on %s returned r%d (%s, of q%d); the idle list is empty, so it should be a new request", slot, s.name, sr.id, sr.state, sr.q.slot)
+			}
+			if uintptr(hd.Buffer)%uintptr(pageSize) != 0 {
+				h.failf("q%d: a new request's buffer %p on %s is not page-aligned", slot, hd.Buffer, s.name)
+			}
+			if hd.UserData != nil {
+				h.failf("q%d: a new request on %s has user_data %p, want NULL", slot, s.name, hd.UserData)
+			}
+			if i == 0 {
+				r = h.m.create(q, bytes.Clone(buffer(hd, q.bufferSize)))
+			}
+			s.hdr[r], s.req[hd], s.ownPtr[r] = hd, r, hd.Buffer
+			h.checkBuffer(s, r, "made by asio_get")
+			continue
 		}
-		if hd.UserData != nil {
-			h.failf("q%d: a new request has user_data %p, want NULL", slot, hd.UserData)
-		}
-		r = h.m.create(q, bytes.Clone(buffer(hd, q.bufferSize)))
-		h.hdr[r], h.req[hd], h.ownPtr[r] = hd, r, hd.Buffer
-		h.logf("q%d: get -> new r%d (buffer %d bytes)", slot, r.id, r.size)
-	} else {
-		if !known || r.q != q || r.state != mIdle {
+		if !known || sr.q != q || sr.state != mIdle {
 			var ids []string
 			for _, c := range cands {
 				ids = append(ids, fmt.Sprintf("r%d", c.id))
 			}
 			what := "an unknown request"
 			if known {
-				what = fmt.Sprintf("r%d (%s, of q%d)", r.id, r.state, r.q.slot)
+				what = fmt.Sprintf("r%d (%s, of q%d)", sr.id, sr.state, sr.q.slot)
 			}
-			h.failf("q%d: asio_get returned %s, want one of the idle requests %v", slot, what, ids)
+			h.failf("q%d: asio_get on %s returned %s, want one of the idle requests %v", slot, s.name, what, ids)
 		}
-		if hd.Buffer != h.ownPtr[r] {
-			h.failf("q%d: recycled r%d has buffer %p, want its own %p", slot, r.id, hd.Buffer, h.ownPtr[r])
+		if i == 0 {
+			r = sr
+		} else if sr != r {
+			// Both recycle the most recently recycled request first; they
+			// recycle in the same order (the driver never lets the engine
+			// collect write-backs out of order, see submit).
+			h.failf("q%d: asio_get on %s returned r%d, the engine r%d", slot, s.name, sr.id, r.id)
 		}
-		if hd.UserData != token(r.userData) {
-			h.failf("q%d: recycled r%d has user_data %p, want %p (kept)", slot, r.id, hd.UserData, token(r.userData))
+		if hd.Buffer != s.ownPtr[r] {
+			h.failf("q%d: recycled r%d on %s has buffer %p, want its own %p", slot, r.id, s.name, hd.Buffer, s.ownPtr[r])
 		}
-		h.checkBuffer(r, "recycled by asio_get")
+		if hd.UserData != s.impl.token(r.userData) {
+			h.failf("q%d: recycled r%d on %s has user_data %p, want %p (kept)", slot, r.id, s.name, hd.UserData, s.impl.token(r.userData))
+		}
+		h.checkBuffer(s, r, "recycled by asio_get")
+	}
+	if newOK {
+		h.logf("q%d: get -> new r%d (buffer %d bytes)", slot, r.id, r.size)
+	} else {
 		h.m.take(q, r)
-		delete(h.ext, r)
 		h.logf("q%d: get -> recycled r%d", slot, r.id)
 	}
-	if hd.Op != OpFree || hd.Fd != -1 || hd.Len != 0 || hd.Status != -1 || hd.ReturnedErrno != -1 || hd.Submitted != 0 || hd.Queue != pub {
-		h.failf("q%d: asio_get returned r%d with op %d fd %d len %d status %d errno %d submitted %d queue %p; want 0 -1 0 -1 -1 0 %p",
-			slot, r.id, hd.Op, hd.Fd, hd.Len, hd.Status, hd.ReturnedErrno, hd.Submitted, hd.Queue, pub)
+	for i, s := range h.sides {
+		hd := hds[i]
+		delete(s.ext, r)
+		if hd.Op != OpFree || hd.Fd != -1 || hd.Len != 0 || hd.Status != -1 || hd.ReturnedErrno != -1 || hd.Submitted != 0 || hd.Queue != s.pubs[slot] {
+			h.failf("q%d: asio_get on %s returned r%d with op %d fd %d len %d status %d errno %d submitted %d queue %p; want 0 -1 0 -1 -1 0 %p",
+				slot, s.name, r.id, hd.Op, hd.Fd, hd.Len, hd.Status, hd.ReturnedErrno, hd.Submitted, hd.Queue, s.pubs[slot])
+		}
 	}
 	return true
 }
 
-// checkBuffer compares the request's buffer (its own, and the caller's
-// memory if it points there) with the model's.
-func (h *harness) checkBuffer(r *mRequest, when string) {
-	h.t.Helper()
-	if got := unsafe.Slice((*byte)(h.ownPtr[r]), r.size); !bytes.Equal(got, r.own) {
-		i := firstDiff(got, r.own)
-		h.failf("r%d %s: its buffer differs from the model's at byte %d of %d: got %#x, want %#x", r.id, when, i, r.size, got[i], r.own[i])
+// index is the position of s in h.sides.
+func (s *side) index(h *harness) int {
+	for i, x := range h.sides {
+		if x == s {
+			return i
+		}
 	}
-	if r.ext != nil && !bytes.Equal(h.ext[r], r.ext) {
-		i := firstDiff(h.ext[r], r.ext)
-		h.failf("r%d %s: the caller's buffer differs from the model's at byte %d of %d", r.id, when, i, len(r.ext))
+	panic("unknown side")
+}
+
+// checkBuffer compares the request's buffer on side s (its own, and the
+// caller's memory if it points there) with the model's.
+func (h *harness) checkBuffer(s *side, r *mRequest, when string) {
+	h.t.Helper()
+	if got := unsafe.Slice((*byte)(s.ownPtr[r]), r.size); !bytes.Equal(got, r.own) {
+		i := firstDiff(got, r.own)
+		h.failf("r%d %s: its buffer on %s differs from the model's at byte %d of %d: got %#x, want %#x", r.id, when, s.name, i, r.size, got[i], r.own[i])
+	}
+	if r.ext != nil && !bytes.Equal(s.ext[r], r.ext) {
+		i := firstDiff(s.ext[r], r.ext)
+		h.failf("r%d %s: the caller's buffer on %s differs from the model's at byte %d of %d", r.id, when, s.name, i, len(r.ext))
 	}
 }
 
@@ -747,6 +878,8 @@ func (h *harness) submit(op Op, a [5]byte) {
 	fd := h.fds[sel]
 	n := [8]int{0, 1, 7, r.size / 2, r.size - 1, r.size, r.size + 1, 3 * r.size}[a[3]%8]
 	useExt := a[4]%4 == 2
+	null := useExt && a[4]>>4 == 0xf // the buffer is NULL
+	useExt = useExt && !null
 	refill := a[4]%4 != 3
 	if sel == selDirect {
 		// Only what O_DIRECT accepts: aligned lengths, the request's own
@@ -756,9 +889,13 @@ func (h *harness) submit(op Op, a [5]byte) {
 		if n <= r.size && n%h.align != 0 {
 			n = 0
 		}
-		useExt = false
+		if a[3]&0xf0 == 0xe0 {
+			// Rarely, a length O_DIRECT refuses: EINVAL from the kernel.
+			n = [4]int{1, h.align - 1, h.align + 1, 3*h.align - 7}[a[3]>>1&3]
+		}
+		useExt, null = false, false
 	}
-	if op == OpWriteBack && !useExt && n > r.size && a[3]&0xf0 != 0xf0 {
+	if op == OpWriteBack && !useExt && !null && n > r.size && a[3]&0xf0 != 0xf0 {
 		n = r.size // mostly not the misuse of a write-back longer than its buffer
 		if sel == selDirect {
 			n &^= h.align - 1
@@ -768,7 +905,7 @@ func (h *harness) submit(op Op, a [5]byte) {
 		return
 	}
 	eff := n // bytes the syscall is asked for
-	if !useExt && n > r.size {
+	if (!useExt && n > r.size) || (null && n > 0) {
 		eff = 0
 	}
 	eff = h.w.limit(eff)
@@ -780,20 +917,14 @@ func (h *harness) submit(op Op, a [5]byte) {
 		h.logf("(skip: write of %d bytes would fill the pipe)", n)
 		return
 	}
-	hd := h.hdr[r]
 	r.op, r.fd, r.n = op, fd, n
-	r.ext = nil
-	delete(h.ext, r)
+	r.ext, r.null = nil, null
 	if useExt {
 		mem := make([]byte, max(n, 1)+int(a[4]>>4))
 		for i := range mem {
 			mem[i] = byte(i) ^ 0x5a
 		}
-		r.ext = bytes.Clone(mem)
-		h.ext[r] = mem
-		hd.Buffer = unsafe.Pointer(&mem[0])
-	} else {
-		hd.Buffer = h.ownPtr[r]
+		r.ext = mem
 	}
 	if op != OpRead && refill {
 		h.fill++
@@ -801,35 +932,58 @@ func (h *harness) submit(op Op, a [5]byte) {
 		for i := 0; i < min(n, len(b)); i++ {
 			b[i] = h.fill + byte(i*13) + byte(i>>7)
 		}
-		if useExt {
-			copy(h.ext[r], r.ext)
-		} else {
-			copy(buffer(hd, r.size), r.own)
+	}
+	for _, s := range h.sides {
+		hd := s.hdr[r]
+		delete(s.ext, r)
+		switch {
+		case useExt:
+			mem := s.impl.mem(len(r.ext))
+			copy(mem, r.ext)
+			s.ext[r] = mem
+			hd.Buffer = unsafe.Pointer(&mem[0])
+		case null:
+			hd.Buffer = nil
+		default:
+			hd.Buffer = s.ownPtr[r]
+			if op != OpRead && refill {
+				copy(buffer(hd, r.size), r.own)
+			}
 		}
 	}
 	if op == OpWriteBack && h.m.wouldFail(r) && fuzzEngines.leaked.Load() > leakBudget {
 		h.logf("(leak budget spent: the failing write-back becomes a write)")
 		op, r.op = OpWrite, OpWrite
 	}
-	if op == OpWriteBack && q.maxWritebacks > 0 && q.runningWB >= q.maxWritebacks && h.m.mayRunInParallel(q) {
-		// At the limit the engine reaps whichever write-back is done first
-		// (not the oldest request, as the original and the model do), which
-		// is only the same thing when the queue's requests run one after the
-		// other. TestWritebackLimitReapsInOrder shows the difference.
-		h.logf("(q%d: requests may run in parallel: sync before a write-back at the limit)", slot)
+	if op == OpWriteBack && q.maxWritebacks > 0 && q.runningWB >= q.maxWritebacks && h.m.mayReapOutOfOrder(q) {
+		// The one place where the harness tolerates a documented
+		// difference, by not making it: at the limit the engine reaps
+		// whichever write-back is done first among those at the head of
+		// the queue (not the oldest, as the original, the C path and the
+		// model do), which is only the same thing when they run one after
+		// the other (TestWritebackLimitReaping shows the difference). So
+		// in exactly that state (mayReapOutOfOrder) the driver syncs
+		// first, on every side alike; everything is compared, the
+		// identity of recycled requests included, in every other state.
+		h.logf("(q%d: write-backs may be reaped out of order: sync before a write-back at the limit)", slot)
 		if !h.sync(slot) {
 			return
 		}
 	}
-	hd.Op, hd.Fd, hd.Len = op, int32(fd), uint32(n)
-	h.logf("q%d: submit r%d %v fd %d (%s) len %d%s", slot, r.id, op, fd, selName(sel), n, map[bool]string{true: " (caller's buffer)", false: ""}[useExt])
+	h.logf("q%d: submit r%d %v fd %d (%s) len %d%s", slot, r.id, op, fd, selName(sel), n,
+		map[bool]string{true: " (caller's buffer)", false: ""}[useExt]+map[bool]string{true: " (NULL buffer)", false: ""}[null])
 	want := h.m.submit(r)
-	got := fatalOf(func() { h.e.Submit(hd) })
-	if !h.sameFatal("asio_submit", want, got) {
+	if !h.all("asio_submit", want, func(s *side) error {
+		hd := s.hdr[r]
+		hd.Op, hd.Fd, hd.Len = op, int32(h.fdOn(s, fd)), uint32(n)
+		return s.impl.submit(hd)
+	}) {
 		return
 	}
-	if hd.Submitted != 1 {
-		h.failf("after asio_submit: submitted %d, want 1", hd.Submitted)
+	for _, s := range h.sides {
+		if hd := s.hdr[r]; hd.Submitted != 1 {
+			h.failf("after asio_submit on %s: submitted %d, want 1", s.name, hd.Submitted)
+		}
 	}
 	if op != OpWriteBack {
 		h.logf("  model: status %d errno %d", r.status, int(r.errno))
@@ -843,44 +997,59 @@ func selName(sel int) string {
 func (h *harness) wait(slot int) bool {
 	q := h.m.queues[slot]
 	want, wantErr := h.m.wait(q)
-	var hd *RequestHeader
-	got := fatalOf(func() { hd = h.e.Queue("asio_wait", h.pubs[slot]).Wait() })
+	hds := make([]*RequestHeader, len(h.sides))
 	h.logf("q%d: wait", slot)
-	if !h.sameFatal("asio_wait", wantErr, got) {
+	if !h.all("asio_wait", wantErr, func(s *side) (err error) {
+		hds[s.index(h)], err = s.impl.wait(s.pubs[slot])
+		return err
+	}) {
 		return false
 	}
 	if want == nil {
-		if hd != nil {
-			h.failf("q%d: asio_wait returned %s; want NULL (nothing running, nothing finished)", slot, h.name(hd))
+		for i, s := range h.sides {
+			if hds[i] != nil {
+				h.failf("q%d: asio_wait on %s returned %s; want NULL (nothing running, nothing finished)", slot, s.name, s.nameOf(hds[i]))
+			}
 		}
 		h.logf("  -> NULL")
 		return true
 	}
-	if hd != h.hdr[want] {
-		h.failf("q%d: asio_wait returned %s; want r%d (the oldest finished read or write)", slot, h.name(hd), want.id)
+	for i, s := range h.sides {
+		hd := hds[i]
+		if hd != s.hdr[want] {
+			h.failf("q%d: asio_wait on %s returned %s; want r%d (the oldest finished read or write)", slot, s.name, s.nameOf(hd), want.id)
+		}
+		if i == 0 {
+			h.logf("  -> r%d status %d errno %d", want.id, hd.Status, hd.ReturnedErrno)
+		}
+		wantBuf := s.ownPtr[want]
+		switch {
+		case want.ext != nil:
+			wantBuf = unsafe.Pointer(&s.ext[want][0])
+		case want.null:
+			wantBuf = nil
+		}
+		wantFd := h.fdOn(s, want.fd)
+		if int(hd.Status) != want.status || syscall.Errno(hd.ReturnedErrno) != want.errno || hd.Submitted != 0 ||
+			hd.Op != want.op || int(hd.Fd) != wantFd || int(hd.Len) != want.n || hd.Buffer != wantBuf || hd.Queue != s.pubs[slot] {
+			h.failf("q%d: r%d (%v of %d bytes on fd %d) came back from %s with status %d errno %d submitted %d (op %v fd %d len %d); want status %d errno %d submitted 0",
+				slot, want.id, want.op, want.n, wantFd, s.name, hd.Status, hd.ReturnedErrno, hd.Submitted, hd.Op, hd.Fd, hd.Len, want.status, int(want.errno))
+		}
+		if want.tailUnspecified && want.status >= 0 && i == 0 {
+			// The engine's bytes become the model's: the other sides must
+			// have the same.
+			copy(want.buf()[want.status:want.n], unsafe.Slice((*byte)(hd.Buffer), want.n)[want.status:])
+		}
+		h.checkBuffer(s, want, "returned by asio_wait")
 	}
-	h.logf("  -> r%d status %d errno %d", want.id, hd.Status, hd.ReturnedErrno)
-	wantBuf := h.ownPtr[want]
-	if want.ext != nil {
-		wantBuf = unsafe.Pointer(&h.ext[want][0])
-	}
-	if int(hd.Status) != want.status || syscall.Errno(hd.ReturnedErrno) != want.errno || hd.Submitted != 0 ||
-		hd.Op != want.op || int(hd.Fd) != want.fd || int(hd.Len) != want.n || hd.Buffer != wantBuf || hd.Queue != h.pubs[slot] {
-		h.failf("q%d: r%d (%v of %d bytes on fd %d) came back with status %d errno %d submitted %d (op %v fd %d len %d); want status %d errno %d submitted 0",
-			slot, want.id, want.op, want.n, want.fd, hd.Status, hd.ReturnedErrno, hd.Submitted, hd.Op, hd.Fd, hd.Len, want.status, int(want.errno))
-	}
-	if want.tailUnspecified && want.status >= 0 {
-		copy(want.buf()[want.status:want.n], unsafe.Slice((*byte)(hd.Buffer), want.n)[want.status:])
-	}
-	h.checkBuffer(want, "returned by asio_wait")
 	return true
 }
 
-func (h *harness) name(hd *RequestHeader) string {
+func (s *side) nameOf(hd *RequestHeader) string {
 	if hd == nil {
 		return "NULL"
 	}
-	if r, ok := h.req[hd]; ok {
+	if r, ok := s.req[hd]; ok {
 		return fmt.Sprintf("r%d (%s)", r.id, r.state)
 	}
 	return fmt.Sprintf("unknown request %p", hd)
@@ -889,15 +1058,13 @@ func (h *harness) name(hd *RequestHeader) string {
 func (h *harness) put(r *mRequest) bool {
 	h.logf("q%d: put r%d", r.q.slot, r.id)
 	want := h.m.put(r)
-	got := fatalOf(func() { h.e.Put(h.hdr[r]) })
-	return h.sameFatal("asio_put", want, got)
+	return h.all("asio_put", want, func(s *side) error { return s.impl.put(s.hdr[r]) })
 }
 
 func (h *harness) sync(slot int) bool {
 	h.logf("q%d: sync", slot)
 	want := h.m.sync(h.m.queues[slot])
-	got := fatalOf(func() { h.e.Queue("asio_sync", h.pubs[slot]).Sync() })
-	return h.sameFatal("asio_sync", want, got)
+	return h.all("asio_sync", want, func(s *side) error { return s.impl.sync(s.pubs[slot]) })
 }
 
 // cleanup cleans up slot's queue; drain first collects everything and puts
@@ -925,16 +1092,12 @@ func (h *harness) cleanup(slot int, drain bool) bool {
 	h.logf("q%d: cleanup", slot)
 	reqs := q.all
 	want := h.m.cleanup(q)
-	got := fatalOf(func() { h.e.Queue("asio_cleanup_queue", h.pubs[slot]).Cleanup() })
-	if !h.sameFatal("asio_cleanup_queue", want, got) {
+	if !h.all("asio_cleanup_queue", want, func(s *side) error { return s.impl.cleanup(s.pubs[slot]) }) {
 		return false
 	}
 	// The requests' memory is gone: forget them.
-	for _, r := range reqs {
-		delete(h.req, h.hdr[r])
-		delete(h.hdr, r)
-		delete(h.ownPtr, r)
-		delete(h.ext, r)
+	for _, s := range h.sides {
+		s.forget(reqs)
 	}
 	return true
 }
@@ -945,14 +1108,16 @@ func (h *harness) checkCounters() {
 		if !q.live {
 			continue
 		}
-		p := h.pubs[slot]
-		if int(p.AllocatedRequests) != q.allocated || int(p.RunningRequests) != q.running || int(p.RunningWritebacks) != q.runningWB {
-			h.failf("q%d: counters allocated %d running %d write-backs %d; the model has %d %d %d",
-				slot, p.AllocatedRequests, p.RunningRequests, p.RunningWritebacks, q.allocated, q.running, q.runningWB)
-		}
-		if p.UseCount != q.useCount || int(p.BufferSize) != q.bufferSize || int(p.MaxWritebacks) != q.maxWritebacks {
-			h.failf("q%d: the caller's fields changed: use_count %d buffer_size %d max_writebacks %d, want %d %d %d",
-				slot, p.UseCount, p.BufferSize, p.MaxWritebacks, q.useCount, q.bufferSize, q.maxWritebacks)
+		for _, s := range h.sides {
+			p := s.pubs[slot]
+			if int(p.AllocatedRequests) != q.allocated || int(p.RunningRequests) != q.running || int(p.RunningWritebacks) != q.runningWB {
+				h.failf("q%d on %s: counters allocated %d running %d write-backs %d; the model has %d %d %d",
+					slot, s.name, p.AllocatedRequests, p.RunningRequests, p.RunningWritebacks, q.allocated, q.running, q.runningWB)
+			}
+			if p.UseCount != q.useCount || int(p.BufferSize) != q.bufferSize || int(p.MaxWritebacks) != q.maxWritebacks {
+				h.failf("q%d on %s: the caller's fields changed: use_count %d buffer_size %d max_writebacks %d, want %d %d %d",
+					slot, s.name, p.UseCount, p.BufferSize, p.MaxWritebacks, q.useCount, q.bufferSize, q.maxWritebacks)
+			}
 		}
 	}
 }
@@ -974,8 +1139,10 @@ func (h *harness) pipeOp(what, nb byte) {
 			data[i] = byte(len(p.buf)+i) ^ nb
 		}
 		h.logf("pipe: the driver writes %d bytes", n)
-		if w, err := unix.Write(h.fds[selPipeW], data); w != n {
-			h.failf("feeding the pipe: %d, %v", w, err)
+		for _, s := range h.sides {
+			if w, err := unix.Write(s.fds[selPipeW], data); w != n {
+				h.failf("feeding the pipe of %s: %d, %v", s.name, w, err)
+			}
 		}
 		p.buf = append(p.buf, data...)
 	case 1:
@@ -983,16 +1150,18 @@ func (h *harness) pipeOp(what, nb byte) {
 			return
 		}
 		h.logf("pipe: the driver reads the %d bytes in it", len(p.buf))
-		got := make([]byte, len(p.buf))
-		for done := 0; done < len(got); {
-			n, err := unix.Read(h.fds[selPipeR], got[done:])
-			if n <= 0 {
-				h.failf("draining the pipe: %d, %v", n, err)
+		for _, s := range h.sides {
+			got := make([]byte, len(p.buf))
+			for done := 0; done < len(got); {
+				n, err := unix.Read(s.fds[selPipeR], got[done:])
+				if n <= 0 {
+					h.failf("draining the pipe of %s: %d, %v", s.name, n, err)
+				}
+				done += n
 			}
-			done += n
-		}
-		if !bytes.Equal(got, p.buf) {
-			h.failf("the pipe held different bytes than the model's (first difference at %d)", firstDiff(got, p.buf))
+			if !bytes.Equal(got, p.buf) {
+				h.failf("the pipe of %s held different bytes than the model's (first difference at %d)", s.name, firstDiff(got, p.buf))
+			}
 		}
 		p.buf = nil
 	case 2, 3:
@@ -1012,8 +1181,10 @@ func (h *harness) pipeOp(what, nb byte) {
 		} else {
 			p.writerClosed = true
 		}
-		if err := unix.Dup3(h.fds[selNull], h.fds[sel], unix.O_CLOEXEC); err != nil {
-			h.failf("dup3: %v", err)
+		for _, s := range h.sides {
+			if err := unix.Dup3(s.fds[selNull], s.fds[sel], unix.O_CLOEXEC); err != nil {
+				h.failf("dup3: %v", err)
+			}
 		}
 		h.w.fds[h.fds[sel]] = &mDesc{kind: descNull, canRead: true, canWrite: true, quota: -1}
 	}
@@ -1025,8 +1196,7 @@ func (h *harness) seekOp(fb, pb byte) {
 	if sel != selF0RO && sel != selF1 && sel != selF0B && !(sel == selDirect && h.align > 0) {
 		sel = selF0
 	}
-	fd := h.fds[sel]
-	d := h.w.fds[fd]
+	d := h.w.fds[h.fds[sel]]
 	if !h.freeObject(d.obj, nil) {
 		return
 	}
@@ -1042,8 +1212,10 @@ func (h *harness) seekOp(fb, pb byte) {
 	}
 	if fb&0x80 != 0 && d.canWrite {
 		h.logf("ftruncate(%s, %d)", selName(sel), pos)
-		if err := unix.Ftruncate(fd, int64(pos)); err != nil {
-			h.failf("ftruncate: %v", err)
+		for _, s := range h.sides {
+			if err := unix.Ftruncate(s.fds[sel], int64(pos)); err != nil {
+				h.failf("ftruncate: %v", err)
+			}
 		}
 		if pos < len(d.file.data) {
 			d.file.data = d.file.data[:pos]
@@ -1053,8 +1225,10 @@ func (h *harness) seekOp(fb, pb byte) {
 		return
 	}
 	h.logf("lseek(%s, %d)", selName(sel), pos)
-	if got, err := unix.Seek(fd, int64(pos), 0); err != nil || got != int64(pos) {
-		h.failf("lseek: %d, %v", got, err)
+	for _, s := range h.sides {
+		if got, err := unix.Seek(s.fds[sel], int64(pos), 0); err != nil || got != int64(pos) {
+			h.failf("lseek: %d, %v", got, err)
+		}
 	}
 	d.pos = pos
 }
@@ -1073,6 +1247,9 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 		}
 		return rs[int(rb)%len(rs)]
 	}
+	submit := func(r *mRequest) error {
+		return h.m.submit(r)
+	}
 	switch kind % 8 {
 	case 0, 1: // submit with op ASIO_FREE or an unknown op
 		if !q.live {
@@ -1087,21 +1264,22 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 			op = Op(7 + int(rb%5))
 		}
 		h.logf("q%d: submit r%d with op %d (misuse)", slot, r.id, op)
-		r.op, r.fd, r.n, r.ext = op, h.fds[selNull], 1, nil
-		hd := h.hdr[r]
-		hd.Op, hd.Fd, hd.Len, hd.Buffer = op, int32(r.fd), 1, h.ownPtr[r]
-		delete(h.ext, r)
-		want := h.m.submit(r)
-		h.sameFatal("asio_submit", want, fatalOf(func() { h.e.Submit(hd) }))
+		r.op, r.fd, r.n, r.ext, r.null = op, h.fds[selNull], 1, nil, false
+		h.all("asio_submit", submit(r), func(s *side) error {
+			hd := s.hdr[r]
+			hd.Op, hd.Fd, hd.Len, hd.Buffer = op, int32(s.fds[selNull]), 1, s.ownPtr[r]
+			delete(s.ext, r)
+			return s.impl.submit(hd)
+		})
 	case 2: // submit a submitted request again
 		if r := pick(mRunning, mDone); r != nil && r.op != OpWriteBack {
 			h.logf("q%d: submit r%d again (misuse)", slot, r.id)
-			h.sameFatal("asio_submit", h.m.submit(r), fatalOf(func() { h.e.Submit(h.hdr[r]) }))
+			h.all("asio_submit", submit(r), func(s *side) error { return s.impl.submit(s.hdr[r]) })
 		}
 	case 3: // submit a recycled request
 		if r := pick(mIdle); r != nil {
 			h.logf("q%d: submit idle r%d (misuse)", slot, r.id)
-			h.sameFatal("asio_submit", h.m.submit(r), fatalOf(func() { h.e.Submit(h.hdr[r]) }))
+			h.all("asio_submit", submit(r), func(s *side) error { return s.impl.submit(s.hdr[r]) })
 		}
 	case 4: // put a submitted read or write
 		if r := pick(mRunning, mDone); r != nil && r.op != OpWriteBack {
@@ -1113,17 +1291,31 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 			h.logf("q%d: put idle r%d (misuse)", slot, r.id)
 			h.put(r)
 		}
-	case 6: // init with buffer_size 0
-		if !q.live {
+	case 6: // init with buffer_size 0, or of a NULL queue
+		if !q.live && rb&0x80 == 0 {
 			h.init(slot, 0, 1)
+		} else if rb&0x80 != 0 {
+			h.logf("init a NULL queue (misuse)")
+			h.all("asio_init_queue", misuse("asio_init_queue", "NULL queue"), func(s *side) error { return s.impl.init(nil) })
 		}
-	case 7: // NULL request
-		if rb&1 == 0 {
+	case 7: // NULL request or queue, a request asio_get did not make
+		switch rb % 4 {
+		case 0:
 			h.logf("submit NULL (misuse)")
-			h.sameFatal("asio_submit", h.m.submit(nil), fatalOf(func() { h.e.Submit(nil) }))
-		} else {
+			h.all("asio_submit", submit(nil), func(s *side) error { return s.impl.submit(nil) })
+		case 1:
 			h.logf("put NULL (misuse)")
-			h.sameFatal("asio_put", h.m.put(nil), fatalOf(func() { h.e.Put(nil) }))
+			h.all("asio_put", h.m.put(nil), func(s *side) error { return s.impl.put(nil) })
+		case 2:
+			h.logf("wait on a NULL queue (misuse)")
+			h.all("asio_wait", misuse("asio_wait", "NULL queue"), func(s *side) error { _, err := s.impl.wait(nil); return err })
+		case 3:
+			h.logf("submit a struct asio_request that asio_get did not return (misuse)")
+			h.all("asio_submit", misuse("asio_submit", "not a request"), func(s *side) error {
+				hd := (*RequestHeader)(unsafe.Pointer(&s.impl.mem(int(unsafe.Sizeof(RequestHeader{})))[0]))
+				hd.Op, hd.Fd, hd.Len = OpRead, int32(s.fds[selNull]), 1
+				return s.impl.submit(hd)
+			})
 		}
 	}
 }
@@ -1133,44 +1325,42 @@ func (h *harness) misuseOp(kind, sb, rb byte) {
 // checked any more, but every request must have finished before the
 // descriptors are closed, and memory must be freed for the next input.
 func (h *harness) teardown() {
-	for slot, q := range h.m.queues {
-		pub := h.pubs[slot]
-		if pub.Magic != QueueMagic {
-			continue
-		}
-		var eq *Queue
-		if fatalOf(func() { eq = h.e.Queue("teardown", pub) }) != nil {
-			continue
-		}
-		for pub.RunningRequests > 0 {
-			fatalOf(eq.Sync)
-		}
-		for {
-			var hd *RequestHeader
-			fatalOf(func() { hd = eq.Wait() })
-			if hd == nil {
-				break
+	for _, s := range h.sides {
+		for slot, q := range h.m.queues {
+			pub := s.pubs[slot]
+			if !s.impl.live(pub) {
+				continue
 			}
-			fatalOf(func() { h.e.Put(hd) })
-		}
-		for _, r := range q.all {
-			if r.state == mHeld {
-				fatalOf(func() { h.e.Put(h.hdr[r]) })
+			// Each sync collects at least one request or ends the process
+			// in a failed write-back, which is then collected.
+			for i := 0; pub.RunningRequests > 0 && i < 10000; i++ {
+				s.impl.sync(pub)
 			}
-		}
-		if pub.AllocatedRequests > 0 {
-			// Write-backs that failed: the engine ended the process (Fatal)
-			// while collecting them, so they can never be recycled. Forget
-			// them (the only use of the engine's internals here).
+			for i := 0; i < 10000; i++ {
+				hd, err := s.impl.wait(pub)
+				if hd == nil || err != nil {
+					break
+				}
+				s.impl.put(hd)
+			}
 			for _, r := range q.all {
-				if r.op == OpWriteBack && r.state == mRunning {
-					fuzzEngines.leaked.Add(int64(pageSize + (r.size+pageSize-1)&^(pageSize-1)))
+				if r.state == mHeld {
+					s.impl.put(s.hdr[r])
 				}
 			}
-			eq.running, eq.runningWB, eq.allocated = 0, 0, 0
-		}
-		if err := fatalOf(eq.Cleanup); err != nil {
-			h.failf("teardown: cleanup of q%d failed: %v", slot, err)
+			if pub.AllocatedRequests > 0 {
+				// Write-backs that failed: the process would have ended
+				// while collecting them, so they can never be recycled.
+				for _, r := range q.all {
+					if r.op == OpWriteBack && r.state == mRunning {
+						fuzzEngines.leaked.Add(int64(pageSize + (r.size+pageSize-1)&^(pageSize-1)))
+					}
+				}
+				s.impl.abandon(pub)
+			}
+			if err := s.impl.cleanup(pub); err != nil {
+				h.failf("teardown: cleanup of q%d on %s failed: %v", slot, s.name, err)
+			}
 		}
 	}
 	if h.ex != nil {
@@ -1179,32 +1369,47 @@ func (h *harness) teardown() {
 	}
 }
 
-// checkWorld compares the files, the descriptors' positions and the pipe
+// checkWorld compares each side's files, descriptors' positions and pipe
 // with the model, once every request has finished.
+//
+// After the process died, the requests it had in flight are executed by
+// teardown, as the model executed them at submit, so that what they did
+// is compared too; except a chain of positioned write-backs on the O_DIRECT
+// file in which one failed: the engine runs such a chain at the offsets it
+// computed at submit and settles it as the process would have left it
+// (see Queue.settle), which is not what the rest of the chain does when
+// executed one write at a time after the death. File 2 and the position of
+// its descriptor are then not compared (unsettledDirect).
 func (h *harness) checkWorld() {
 	h.t.Helper()
-	for i, path := range h.files {
-		sel := [3]int{selF0, selF1, selDirect}[i]
-		if h.fds[sel] < 0 {
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			h.failf("%v", err)
-		}
-		want := h.w.fds[h.fds[sel]].file.data
-		if !bytes.Equal(got, want) {
-			h.failf("file %d holds %d bytes, the model %d; first difference at byte %d", i, len(got), len(want), firstDiff(got, want))
-		}
+	skipDirect := h.unsettledDirect()
+	if skipDirect {
+		h.logf("(a failed write-back to file 2 was in flight when the process died: file 2 is not compared)")
 	}
-	for _, sel := range []int{selF0, selF0RO, selF1, selF0B, selDirect} {
-		fd := h.fds[sel]
-		if fd < 0 {
-			continue
+	for _, s := range h.sides {
+		for i, path := range s.files {
+			sel := [3]int{selF0, selF1, selDirect}[i]
+			if s.fds[sel] < 0 || h.w.fds[h.fds[sel]] == nil || sel == selDirect && skipDirect {
+				continue
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				h.failf("%v", err)
+			}
+			want := h.w.fds[h.fds[sel]].file.data
+			if !bytes.Equal(got, want) {
+				h.failf("file %d of %s holds %d bytes, the model %d; first difference at byte %d", i, s.name, len(got), len(want), firstDiff(got, want))
+			}
 		}
-		pos, err := unix.Seek(fd, 0, 1)
-		if err != nil || int(pos) != h.w.fds[fd].pos {
-			h.failf("the position of %s is %d (%v), the model's %d", selName(sel), pos, err, h.w.fds[fd].pos)
+		for _, sel := range []int{selF0, selF0RO, selF1, selF0B, selDirect} {
+			fd := s.fds[sel]
+			if fd < 0 || h.w.fds[h.fds[sel]] == nil || sel == selDirect && skipDirect {
+				continue
+			}
+			pos, err := unix.Seek(fd, 0, 1)
+			if err != nil || int(pos) != h.w.fds[h.fds[sel]].pos {
+				h.failf("the position of %s on %s is %d (%v), the model's %d", selName(sel), s.name, pos, err, h.w.fds[h.fds[sel]].pos)
+			}
 		}
 	}
 	if !h.pipe.readerClosed {
@@ -1212,28 +1417,43 @@ func (h *harness) checkWorld() {
 	}
 }
 
-// checkPipeContents reads what is in the pipe without blocking and compares
-// it with the model; the pipe is empty afterwards.
-func (h *harness) checkPipeContents() {
-	fd := h.fds[selPipeR]
-	if err := unix.SetNonblock(fd, true); err != nil {
-		h.failf("%v", err)
-	}
-	defer unix.SetNonblock(fd, false)
-	var got []byte
-	buf := make([]byte, 4096)
-	for {
-		n, err := unix.Read(fd, buf)
-		if n <= 0 {
-			if err != nil && err != syscall.EAGAIN {
-				h.failf("reading the pipe: %v", err)
+// unsettledDirect tells whether the process died with a write-back to the
+// O_DIRECT file in flight that failed (the model executed it at submit).
+func (h *harness) unsettledDirect() bool {
+	for _, q := range h.m.queues {
+		for _, r := range q.all {
+			if d := h.w.fds[r.fd]; r.state == mRunning && r.op == OpWriteBack && r.status != r.n && d != nil && d.direct {
+				return true
 			}
-			break
 		}
-		got = append(got, buf[:n]...)
 	}
-	if !bytes.Equal(got, h.pipe.buf) {
-		h.failf("the pipe holds %d bytes, the model %d; first difference at byte %d", len(got), len(h.pipe.buf), firstDiff(got, h.pipe.buf))
+	return false
+}
+
+// checkPipeContents reads what is in each side's pipe without blocking and
+// compares it with the model; the pipes are empty afterwards.
+func (h *harness) checkPipeContents() {
+	for _, s := range h.sides {
+		fd := s.fds[selPipeR]
+		if err := unix.SetNonblock(fd, true); err != nil {
+			h.failf("%v", err)
+		}
+		var got []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := unix.Read(fd, buf)
+			if n <= 0 {
+				if err != nil && err != syscall.EAGAIN {
+					h.failf("reading the pipe of %s: %v", s.name, err)
+				}
+				break
+			}
+			got = append(got, buf[:n]...)
+		}
+		unix.SetNonblock(fd, false)
+		if !bytes.Equal(got, h.pipe.buf) {
+			h.failf("the pipe of %s holds %d bytes, the model %d; first difference at byte %d", s.name, len(got), len(h.pipe.buf), firstDiff(got, h.pipe.buf))
+		}
 	}
 	h.pipe.buf = nil
 }
@@ -1392,6 +1612,24 @@ var modelScenarios = []scenario{
 	{name: "misuse-cleanup-busy", header: [6]byte{1, 0, 0, 0, 3, 1}, want: "misuse asio_cleanup_queue", ops: ops(oIO(cRead, 0, 0, selF0, 5, 0), oRawCleanup(0))},
 	{name: "misuse-get-zero-size", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_get", ops: ops(oGet(0), oSetBS(0, 0), oGet(0))},
 	{name: "misuse-wait-after-cleanup", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_wait", ops: ops(oCleanup(0), oWait(0xf0))},
+	{name: "null-buffer", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "write-back failed", ops: ops(
+		oIO(cRead, 0, 0, selF0, 0, 0xf2), oIO(cRead, 0, 1, selF0, 5, 0xf2), oIO(cWrite, 0, 2, selPipeW, 2, 0xf2), oIO(cWB, 0, 3, selF0, 0, 0xf2),
+		oWait(0), oWait(0), oWait(0), oWait(0), oIO(cWB, 0, 0, 0xe0|selF0, 3, 0xf2), oSync(0))},
+	{name: "direct-unaligned", header: [6]byte{1, 0, 0, 0, 6, 1}, want: "ok", ops: ops(
+		oIO(cRead, 0, 0, selDirect, 0xe0, 0), oIO(cWrite, 0, 1, selDirect, 0xe2, 0), oIO(cRead, 0, 2, selDirect, 0xe4, 0), oIO(cRead, 0, 3, selDirect, 1, 0),
+		oBg(), oWait(0), oWait(0), oWait(0), oWait(0))},
+	{name: "direct-writeback-einval-at-limit", header: [6]byte{0, 0, 0, 0, 6, 1}, want: "write-back failed", ops: ops(
+		oIO(cRead, 0, 0, selDirect, 0xe0, 0), oIO(cWB, 0, 0, selDirect, 0xe4, 0), oIO(cWB, 0, 0, selDirect, 0, 0), oIO(cWB, 0, 0, selDirect, 1, 0),
+		oWait(0), oSync(0))},
+	{name: "direct-writeback-chain-fails", header: [6]byte{0, 0, 0, 0, 4, 1}, want: "write-back failed", ops: ops(
+		oIO(cWB, 0, 0, selDirect, 0xe4, 0), oIO(cWB, 0, 0, selDirect, 1, 0), oSync(0))},
+	{name: "writeback-limit-in-order", header: [6]byte{0, 0, 0, 0, 3, 0}, want: "ok", ops: seq(
+		repeat(3, oIO(cRead, 0, 0, selF0, 5, 0), oIO(cWB, 0, 0, selF0B, 5, 0), oIO(cWB, 0, 0, selNull, 5, 0), oGet(0), oGet(0)),
+		repeat(4, oWait(0), oPut(0, 0)))},
+	{name: "misuse-cleanup-allocated", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_cleanup_queue", ops: ops(oGet(0), oGet(0), oRawCleanup(0))},
+	{name: "misuse-init-null-queue", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_init_queue", ops: ops(oGet(0), oMisuse(6, 0, 0x80))},
+	{name: "misuse-wait-null-queue", header: [6]byte{1, 0, 0, 0, 3, 1}, want: "misuse asio_wait", ops: ops(oGet(0), oMisuse(7, 0, 2))},
+	{name: "misuse-foreign-request", header: [6]byte{0, 0, 0, 0, 3, 1}, want: "misuse asio_submit", ops: ops(oGet(0), oMisuse(7, 0, 3))},
 	{name: "random-1", header: [6]byte{0, 0, 0, 0, 3, 1}, random: 1},
 	{name: "random-2", header: [6]byte{1, 1, 1, 1, 4, 2}, random: 2},
 	{name: "random-3", header: [6]byte{0, 2, 2, 2, 5, 3}, random: 3},

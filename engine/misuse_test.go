@@ -64,11 +64,11 @@ func TestMisuse(t *testing.T) {
 		{"cleanup with a request allocated", func(e *Engine, q *Queue, _ *QueueHeader, _ int) {
 			q.Get()
 			q.Cleanup()
-		}, []string{"asio_cleanup_queue: ", "1 requests allocated"}},
+		}, []string{"asio_cleanup_queue: ", "still has 1 request allocated"}},
 		{"cleanup with a request running", func(e *Engine, q *Queue, _ *QueueHeader, fd int) {
 			e.Submit(prepare(q, OpRead, fd, 1))
 			q.Cleanup()
-		}, []string{"asio_cleanup_queue: ", "1 requests running"}},
+		}, []string{"asio_cleanup_queue: ", "still has 1 request running"}},
 		{"init NULL", func(e *Engine, _ *Queue, _ *QueueHeader, _ int) {
 			e.Init(nil)
 		}, []string{"asio_init_queue: ", "NULL queue"}},

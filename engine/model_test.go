@@ -16,8 +16,8 @@ import (
 // This file is the reference model of the asio contract: a plain,
 // sequential implementation of what a caller of <ucw/asio.h> may rely on,
 // working on its own state and never on the engine. The fuzz target in
-// fuzz_test.go drives the engine and the model with the same operations and
-// compares every result.
+// fuzz_test.go drives the engine, the C path (capi/stub/sync.c) and the model with
+// the same operations and compares every result.
 //
 // The model executes a request's read(2) or write(2) when it is submitted,
 // on a model of the files and pipes (mWorld). That is exact as long as
@@ -52,10 +52,11 @@ type mRequest struct {
 	own   []byte // contents of its own buffer
 
 	// Set by the caller before the submit.
-	op  Op
-	fd  int
-	n   int
-	ext []byte // non-nil: the buffer points at the caller's memory (this)
+	op   Op
+	fd   int
+	n    int
+	ext  []byte // non-nil: the buffer points at the caller's memory (this)
+	null bool   // the buffer is NULL
 
 	// The result of its read(2) or write(2).
 	status int
@@ -71,11 +72,17 @@ type mRequest struct {
 
 // buf is the memory the request reads into or writes from.
 func (r *mRequest) buf() []byte {
+	if r.null {
+		return nil
+	}
 	if r.ext != nil {
 		return r.ext
 	}
 	return r.own
 }
+
+// ownBuffer tells whether the buffer is the request's own.
+func (r *mRequest) ownBuffer() bool { return r.ext == nil && !r.null }
 
 // mQueue is a model queue.
 type mQueue struct {
@@ -159,7 +166,7 @@ func (m *model) create(q *mQueue, own []byte) *mRequest {
 
 func (m *model) reset(q *mQueue, r *mRequest) {
 	r.state = mHeld
-	r.op, r.fd, r.n, r.ext = OpFree, -1, 0, nil
+	r.op, r.fd, r.n, r.ext, r.null = OpFree, -1, 0, nil, false
 	r.status, r.errno = -1, errnoUnset
 	q.allocated++
 }
@@ -183,7 +190,7 @@ func (m *model) submit(r *mRequest) error {
 		if q.maxWritebacks == 0 {
 			return misuse(fn, "max_writebacks == 0")
 		}
-		if r.ext == nil && r.n > r.size {
+		if r.ownBuffer() && r.n > r.size {
 			return misuse(fn, "write-back larger than the request's buffer")
 		}
 		for q.runningWB >= q.maxWritebacks {
@@ -206,8 +213,12 @@ func (m *model) submit(r *mRequest) error {
 
 // execute performs r's read(2) or write(2) on the model world.
 func (m *model) execute(r *mRequest) {
-	if r.ext == nil && r.n > r.size {
-		r.status, r.errno = -1, syscall.EINVAL
+	switch {
+	case r.ownBuffer() && r.n > r.size:
+		r.status, r.errno = -1, syscall.EINVAL // would run past the buffer
+		return
+	case r.null && r.n > 0:
+		r.status, r.errno = -1, syscall.EFAULT
 		return
 	}
 	p := r.buf()[:r.n]
@@ -222,6 +233,9 @@ func (m *model) execute(r *mRequest) {
 // wouldFail tells whether a write-back of r, submitted now, would fail
 // (without doing it).
 func (m *model) wouldFail(r *mRequest) bool {
+	if r.null && r.n > 0 {
+		return true
+	}
 	n, _ := m.world.peekWrite(r.fd, r.n)
 	return n != r.n
 }
@@ -330,13 +344,14 @@ func (q *mQueue) requests(s mState) []*mRequest {
 	return rs
 }
 
-// mayRunInParallel tells whether the engine may execute some of q's
-// uncollected requests at the same time, and so finish them out of order:
+// mayRunInParallel tells whether the engine may execute some of the given
+// uncollected requests of a queue at the same time, and so finish them out
+// of order:
 // requests on different regular files, or several on one O_DIRECT file
 // (positioned write-backs).
-func (m *model) mayRunInParallel(q *mQueue) bool {
+func (m *model) mayRunInParallel(reqs []*mRequest) bool {
 	files := map[int]int{}
-	for _, r := range q.pending {
+	for _, r := range reqs {
 		if d := m.world.fds[r.fd]; d != nil && d.kind == descFile {
 			files[d.obj]++
 			if d.direct && files[d.obj] > 1 {
@@ -345,6 +360,28 @@ func (m *model) mayRunInParallel(q *mQueue) bool {
 		}
 	}
 	return len(files) > 1
+}
+
+// mayReapOutOfOrder tells whether a write-back submit at the limit may
+// collect q's write-backs in another order than the model (and the C path)
+// on the engine: at the limit the engine takes a finished write-back from
+// the run of write-backs at the head of its queue (never past a read or a
+// write), so two write-backs with no read or write between them that may
+// execute at the same time (see mayRunInParallel) may be collected in
+// either order.
+func (m *model) mayReapOutOfOrder(q *mQueue) bool {
+	var run []*mRequest
+	for i := 0; i <= len(q.pending); i++ {
+		if i < len(q.pending) && q.pending[i].op == OpWriteBack {
+			run = append(run, q.pending[i])
+			continue
+		}
+		if len(run) > 1 && m.mayRunInParallel(run) {
+			return true
+		}
+		run = run[:0]
+	}
+	return false
 }
 
 // pendingOn tells whether q has an uncollected request on object obj.
@@ -388,6 +425,7 @@ type mDesc struct {
 	canRead, canWrite bool
 	quota             int  // writes through this descriptor stop at this file position; -1: no limit
 	direct            bool // opened with O_DIRECT
+	align             int  // ... which needs lengths and positions aligned to this
 	pipe              *mPipe
 }
 
@@ -428,6 +466,9 @@ func (w *mWorld) read(fd int, p []byte) (int, syscall.Errno) {
 	if len(p) == 0 {
 		return 0, 0
 	}
+	if d.direct && (len(p)%d.align != 0 || d.pos%d.align != 0) {
+		return -1, syscall.EINVAL
+	}
 	switch d.kind {
 	case descFile:
 		if d.pos >= len(d.file.data) {
@@ -460,6 +501,9 @@ func (w *mWorld) peekWrite(fd int, n int) (int, syscall.Errno) {
 	}
 	if n == 0 {
 		return 0, 0
+	}
+	if d.direct && (n%d.align != 0 || d.pos%d.align != 0) {
+		return -1, syscall.EINVAL
 	}
 	switch d.kind {
 	case descFile:

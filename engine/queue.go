@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -12,8 +13,11 @@ import (
 // above mu belong to that thread. The fields below mu are shared with the
 // queue's background tasks (see schedule.go).
 type Queue struct {
-	eng *Engine
-	pub *QueueHeader
+	busy uint32 // the call running on the queue, or 0 (see guard.go)
+	eng  *Engine
+	pub  *QueueHeader
+
+	closed bool // cleaned up: its pub may be initialised anew
 
 	// The caller's: the truth behind the public counters, which the engine
 	// writes but never reads back (the caller could have changed them).
@@ -86,6 +90,8 @@ func (q *Queue) publish() {
 
 // Get returns an empty request (asio_get): recycled if possible, else new.
 func (q *Queue) Get() *RequestHeader {
+	q.enter(callGet)
+	defer q.leave()
 	var r *request
 	if n := len(q.idle); n > 0 {
 		r = q.idle[n-1]
@@ -127,6 +133,8 @@ func (q *Queue) newRequest() *request {
 // submit queues r for execution (asio_submit).
 func (q *Queue) submit(r *request) {
 	const fn = "asio_submit"
+	q.enter(callSubmit)
+	defer q.leave()
 	h := r.hdr
 	switch r.state {
 	case stateIdle:
@@ -191,6 +199,8 @@ func (q *Queue) collect(r *request) {
 // Wait returns the oldest finished read or write (asio_wait), or nil when
 // nothing is running and nothing is finished.
 func (q *Queue) Wait() *RequestHeader {
+	q.enter(callWait)
+	defer q.leave()
 	for {
 		if r := q.collected.pop(); r != nil {
 			r.state = stateAllocated
@@ -206,6 +216,8 @@ func (q *Queue) Wait() *RequestHeader {
 
 // Sync waits until every submitted request has finished (asio_sync).
 func (q *Queue) Sync() {
+	q.enter(callSync)
+	defer q.leave()
 	for q.running > 0 {
 		q.collect(q.next(false))
 	}
@@ -213,6 +225,8 @@ func (q *Queue) Sync() {
 
 // put recycles r (asio_put).
 func (q *Queue) put(r *request) {
+	q.enter(callPut)
+	defer q.leave()
 	switch r.state {
 	case stateIdle:
 		q.eng.misuse("asio_put", "request %p is not allocated (put twice?)", r.hdr)
@@ -229,21 +243,39 @@ func (q *Queue) put(r *request) {
 // The queue must have nothing allocated or running.
 func (q *Queue) Cleanup() {
 	const fn = "asio_cleanup_queue"
+	q.enter(callCleanup)
+	defer q.leave()
 	if q.running > 0 {
-		q.eng.misuse(fn, "queue %p still has %d requests running (wait for them with asio_sync)", q.pub, q.running)
+		q.eng.misuse(fn, "queue %p still has %s running (wait for them with asio_sync)", q.pub, requests(q.running))
 	}
 	if q.allocated > 0 {
-		q.eng.misuse(fn, "queue %p still has %d requests allocated (return them with asio_put)", q.pub, q.allocated)
+		q.eng.misuse(fn, "queue %p still has %s allocated (return them with asio_put)", q.pub, requests(q.allocated))
 	}
+	q.release(fn)
+}
+
+// release frees what the queue holds, which has nothing allocated, and
+// unties it from its struct: its memory, the requests' mappings, its ring
+// and its handle. Called by fn, which entered q.
+func (q *Queue) release(fn string) {
 	for _, r := range q.idle {
 		q.eng.requests.Delete(unsafe.Pointer(r.hdr))
 		if err := r.m.unmap(); err != nil {
-			panic("engine: munmap of a request failed: " + err.Error())
+			q.eng.internal(fn, "munmap of a request failed: %v", err)
 		}
 	}
 	q.idle = nil
 	q.closeRing()
+	q.closed = true
 	q.pub.Magic = 0
 	q.eng.handles.Unref(q.pub.Handle)
 	q.pub.Handle = nil
+}
+
+// requests says "1 request" or "n requests".
+func requests(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return strconv.Itoa(n) + " requests"
 }

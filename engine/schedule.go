@@ -160,7 +160,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			r := q.pending.peek()
 			if r == nil {
 				q.mu.Unlock()
-				panic("engine: a request is running but none is pending or started")
+				q.eng.internal(call(q.busy).String(), "a request is running but none is pending or started")
 			}
 			q.start(r, false)
 			q.callerExec = true
@@ -224,8 +224,14 @@ func (q *Queue) mayStart(r *request) bool {
 	if len(q.exec) == 0 {
 		return true
 	}
-	if r.op == OpWriteBack && q.pos.valid && q.pos.fd == r.fd && r.lookup().positionable() {
-		return true // continues the chain; every executing request on this file is in it
+	if r.op == OpWriteBack && q.pos.valid && q.pos.fd == r.fd {
+		if f := r.lookup(); f.positionable() && q.pos.of(f) {
+			return true // continues the chain; every executing request on this file is in it
+		}
+		// The descriptor now refers to another file: the chain ends
+		// before r starts, and r starts one of its own, at the new
+		// file's position, as write(2) would write it.
+		return false
 	}
 	f := r.lookup()
 	if !f.regular {
@@ -256,7 +262,7 @@ func (q *Queue) start(r *request, background bool) {
 // position if no chain is executing. The position is moved past r. There
 // is one chain at a time: a write-back on another descriptor stays plain.
 func (q *Queue) position(r *request) {
-	if q.pos.valid && q.pos.fd != r.fd {
+	if q.pos.valid && (q.pos.fd != r.fd || !q.pos.of(r.lookup())) {
 		return
 	}
 	off := q.pos.end
@@ -266,9 +272,10 @@ func (q *Queue) position(r *request) {
 			return // r stays a plain write(2), which will report the error
 		}
 		off = cur
-		q.pos.size = -1
+		f := r.lookup()
+		q.pos.dev, q.pos.ino, q.pos.size, q.pos.furthest = f.dev, f.ino, -1, off
 		var st unix.Stat_t
-		if unix.Fstat(r.fd, &st) == nil {
+		if unix.Fstat(r.fd, &st) == nil && st.Dev == f.dev && st.Ino == f.ino {
 			q.pos.size = st.Size
 		}
 	}
@@ -302,6 +309,9 @@ func (q *Queue) finish(r *request) {
 	}
 	settled := false
 	if r.positioned {
+		if r.status > 0 {
+			q.pos.furthest = max(q.pos.furthest, r.off+int64(r.status))
+		}
 		if failed {
 			// Done only when the chain has ended (see settle).
 			q.pos.failed = append(q.pos.failed, r)
@@ -334,6 +344,13 @@ func (q *Queue) finish(r *request) {
 // later write-backs wrote past the end the file had when the chain began
 // is cut off (what they wrote over bytes it had stays); the descriptor's
 // position is where the failed write left it.
+//
+// Only bytes the chain wrote are ever cut, and only while nobody else
+// changed the file's end: the descriptor must still refer to the chain's
+// file (device and inode), and the file must end exactly where the chain's
+// furthest write ended (if it is longer, another descriptor, queue or
+// process wrote after the chain; if shorter, someone cut it). Otherwise
+// the file and the descriptor are left as they are.
 func (q *Queue) settle() {
 	first := q.pos.failed[0]
 	for _, f := range q.pos.failed {
@@ -346,7 +363,10 @@ func (q *Queue) settle() {
 	q.firstFail = first
 	end := first.off + int64(max(first.status, 0))
 	var st unix.Stat_t
-	if keep := max(end, q.pos.size); q.pos.size >= 0 && unix.Fstat(first.fd, &st) == nil && st.Size > keep {
+	if unix.Fstat(first.fd, &st) != nil || st.Dev != q.pos.dev || st.Ino != q.pos.ino {
+		return // the descriptor was closed, or refers to another file now
+	}
+	if keep := max(end, q.pos.size); q.pos.size >= 0 && st.Size == q.pos.furthest && st.Size > keep {
 		unix.Ftruncate(first.fd, keep) // at worst the extra bytes stay
 	}
 	unix.Seek(first.fd, end, unix.SEEK_SET)
@@ -360,5 +380,12 @@ type position struct {
 	count int   // positioned write-backs executing
 	size  int64 // the file's size when the chain began (-1: unknown)
 
+	dev, ino uint64 // the file the chain writes (see of)
+	furthest int64  // where the chain's furthest write so far ended
+
 	failed []*request // the chain's write-backs that failed, not yet done
 }
+
+// of tells whether f is the chain's file: a descriptor closed and opened
+// again on another file mid-chain is not.
+func (p *position) of(f fileInfo) bool { return f.regular && f.dev == p.dev && f.ino == p.ino }

@@ -9,9 +9,10 @@
 #   <libdir>/pkgconfig/ucw-asio.pc            for pkg-config
 #   <libdir>/cmake/ucw-asio/ucw-asioConfig.cmake, ucw-asioConfigVersion.cmake
 #                                             for find_package(ucw-asio)
+#   <mandir>/man3/asio.3, asio_*.3, ucw_asio_*.3   the man pages
 #
-# <libdir> and <includedir> come from GNUInstallDirs (lib and include under
-# most prefixes).
+# <libdir>, <includedir> and <mandir> come from GNUInstallDirs (lib, include
+# and share/man under most prefixes; lib/<multiarch> under /usr on Debian).
 
 include(GNUInstallDirs)
 
@@ -22,6 +23,8 @@ install(FILES ${UCW_ASIO_LIB} ${UCW_ASIO_ENGINE_LIB} DESTINATION ${CMAKE_INSTALL
 # build-lib.sh makes the symlink beside the library; install() copies it as a symlink.
 install(FILES ${CMAKE_BINARY_DIR}/libucw-asio.so DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/include/ucw/asio.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ucw)
+file(GLOB _ucw_asio_man CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.3)
+install(FILES ${_ucw_asio_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
 
 # The package files find the tree relative to their own place.
 file(RELATIVE_PATH config_to_prefix /prefix/${_ucw_asio_cmakedir} /prefix)
@@ -35,10 +38,18 @@ configure_file(${CMAKE_SOURCE_DIR}/packaging/ucw-asioConfigVersion.cmake.in
 install(FILES ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfig.cmake
   ${CMAKE_BINARY_DIR}/packaging/ucw-asioConfigVersion.cmake DESTINATION ${_ucw_asio_cmakedir})
 
-# The .pc file names the prefix, which is known only at install time
-# (cmake --install --prefix): it is written then.
+# The .pc file finds the prefix from its own place (pkgconf's ${pcfiledir}),
+# so that the tree may be moved; installed under /usr, it names /usr, which
+# pkg-config then leaves out of -I and -L. The prefix is known only at install
+# time (cmake --install --prefix): the file is written then.
+file(RELATIVE_PATH _ucw_asio_pc_to_prefix /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" _ucw_asio_pc_to_prefix "${_ucw_asio_pc_to_prefix}")
 install(CODE "
-  set(prefix \"\${CMAKE_INSTALL_PREFIX}\")
+  if(\"\${CMAKE_INSTALL_PREFIX}\" STREQUAL \"/usr\")
+    set(prefix /usr)
+  else()
+    set(prefix \"\\\${pcfiledir}/${_ucw_asio_pc_to_prefix}\")
+  endif()
   set(libdir \"${CMAKE_INSTALL_LIBDIR}\")
   set(includedir \"${CMAKE_INSTALL_INCLUDEDIR}\")
   set(version \"${PROJECT_VERSION}\")
@@ -48,6 +59,8 @@ install(CODE "
 install(FILES ${CMAKE_BINARY_DIR}/packaging/ucw-asio.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 unset(config_to_prefix)
+unset(_ucw_asio_pc_to_prefix)
+unset(_ucw_asio_man)
 unset(libdir)
 unset(includedir)
 unset(version)

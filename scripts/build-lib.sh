@@ -8,14 +8,17 @@
 #                             libucw-asio-go.so.1), exporting only goasio_*
 # The second name of every API function (ucw_asio_*, libucw 6.x's clean ABI)
 # is a true alias (capi/stub/asio.c); the version scripts hide everything else.
-# CC (default cc) compiles the C library.
+# CC (default cc) compiles the C library, GO (default go) builds the engine;
+# a missing or too old Go stops the build with one line (check-go.sh).
 set -eu
+GO=${GO:-go}
 dir=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 cd "$top"
-go build -buildmode=c-shared -trimpath \
+GO=$GO scripts/check-go.sh
+"$GO" build -buildmode=c-shared -trimpath \
 	-ldflags "-extldflags '-Wl,-soname,libucw-asio-go.so.1 -Wl,--version-script=$top/capi/goasio.map'" \
 	-o "$dir/libucw-asio-go.so.1" ./capi
 rm -f "$dir/libucw-asio-go.so.h" "$dir/libucw-asio-go.h"

@@ -21,6 +21,7 @@ package workqueue
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultMaxIdle is the number of parked workers a Pool keeps unless told
@@ -33,13 +34,17 @@ type Pool struct {
 	maxIdle  int
 	maxProcs int // 0: GOMAXPROCS is not managed
 	cpus     int
+	onPanic  func(v any) // see OnPanic
+
+	applying sync.Mutex   // held while GOMAXPROCS changes (see raise)
+	applied  atomic.Int32 // GOMAXPROCS as the pool last made it
 
 	mu      sync.Mutex
 	idle    []*worker // parked workers, most recently parked last
 	workers int       // workers alive, parked or busy
 	busy    int       // workers running a task
 	holding int       // goroutines outside the pool holding a P in the kernel (see Holding)
-	procs   int       // GOMAXPROCS as the pool last set it
+	procs   int       // GOMAXPROCS as the pool wants it; raise makes it so
 }
 
 // worker is one goroutine of the pool. Its task channel has room for one
@@ -58,16 +63,27 @@ func New(maxIdle int) *Pool {
 }
 
 // ManageProcs lets the pool raise GOMAXPROCS, up to max, to the number of
-// CPUs plus its busy workers, doubling it when it has to grow. It never
-// lowers it. Call it before the first Run.
-func (p *Pool) ManageProcs(max int) {
+// CPUs (CPUs: the CPU quota respected) plus its busy workers, doubling it
+// when it has to grow. It never lowers it. Call it before the first Run.
+func (p *Pool) ManageProcs(max int) { p.ManageProcsFor(max, CPUs()) }
+
+// ManageProcsFor is ManageProcs with the number of CPUs given.
+func (p *Pool) ManageProcsFor(max, cpus int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.maxProcs, p.cpus, p.procs = max, runtime.NumCPU(), runtime.GOMAXPROCS(0)
+	p.maxProcs, p.cpus, p.procs = max, cpus, runtime.GOMAXPROCS(0)
+	p.applied.Store(int32(p.procs))
 }
 
+// OnPanic makes a panic of a task call f with the panic's value, in the
+// task's goroutine, instead of ending the process with a goroutine dump.
+// f should not return. Call it before the first Run.
+func (p *Pool) OnPanic(f func(v any)) { p.onPanic = f }
+
 // Run starts task on a worker and returns at once. Run never blocks on
-// other tasks.
+// other tasks, and never changes GOMAXPROCS itself (which stops the world):
+// a worker raises it, if needed, before it runs the task, so that a caller
+// may call Run while it holds a lock.
 func (p *Pool) Run(task func()) {
 	p.mu.Lock()
 	p.busy++
@@ -90,37 +106,73 @@ func (p *Pool) Run(task func()) {
 // negative) would hold a P while they wait in the kernel: the asio engine's
 // callers waiting for io_uring completions do, as a system call that does
 // not block would. It reports whether the pool makes room for them: a
-// managed pool counts them with its busy workers and raises GOMAXPROCS; an
-// unmanaged one (GOMAXPROCS chosen by the user) does not, and such a
-// goroutine had better release its P.
+// managed pool counts them with its busy workers and raises GOMAXPROCS (at
+// once, in the caller's goroutine), as long as its limit leaves a P for
+// them; an unmanaged one (GOMAXPROCS chosen by the user) does not. A
+// goroutine told false had better release its P. Every Holding(n) is to be
+// matched by a Holding(-n), whatever it reported.
 func (p *Pool) Holding(n int) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.maxProcs == 0 {
+		p.mu.Unlock()
 		return false
 	}
 	p.holding += n
 	p.grow()
-	return true
+	room := p.cpus+p.busy+p.holding <= p.procs
+	p.mu.Unlock()
+	if n > 0 {
+		p.raise()
+	}
+	return room
 }
 
-// grow raises GOMAXPROCS if the pool manages it and the busy workers and
-// holding goroutines leave fewer Ps than CPUs free. Called with p.mu held,
-// which it releases while GOMAXPROCS changes (the world stops then).
+// grow sets the GOMAXPROCS the pool wants, if it manages it and the busy
+// workers and holding goroutines leave fewer Ps than CPUs free. Called
+// with p.mu held; raise makes it so.
 func (p *Pool) grow() {
 	if p.maxProcs > 0 && p.cpus+p.busy+p.holding > p.procs && p.procs < p.maxProcs {
 		p.procs = min(p.maxProcs, 2*(p.cpus+p.busy+p.holding))
-		procs := p.procs
-		p.mu.Unlock()
-		runtime.GOMAXPROCS(procs)
-		p.mu.Lock()
 	}
+}
+
+// raise sets GOMAXPROCS to what the pool wants, if it is more than what
+// it set last. Called without locks: it stops the world.
+func (p *Pool) raise() {
+	p.mu.Lock()
+	want, managed := p.procs, p.maxProcs > 0
+	p.mu.Unlock()
+	if !managed || int32(want) <= p.applied.Load() {
+		return
+	}
+	p.applying.Lock()
+	defer p.applying.Unlock()
+	p.mu.Lock()
+	want = p.procs
+	p.mu.Unlock()
+	if int32(want) > p.applied.Load() {
+		runtime.GOMAXPROCS(want)
+		p.applied.Store(int32(want))
+	}
+}
+
+// run runs one task, and hands a panic of it to onPanic.
+func (p *Pool) run(task func()) {
+	if p.onPanic != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				p.onPanic(v)
+			}
+		}()
+	}
+	task()
 }
 
 // loop runs tasks until the worker finds the pool's idle list full.
 func (p *Pool) loop(w *worker, task func()) {
 	for {
-		task()
+		p.raise()
+		p.run(task)
 		p.mu.Lock()
 		p.busy--
 		if len(p.idle) >= p.maxIdle {

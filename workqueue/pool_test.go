@@ -105,9 +105,11 @@ func TestManagedProcsGrowWithBusyWorkers(t *testing.T) {
 	before := runtime.GOMAXPROCS(0)
 	block2 := make(chan struct{})
 	defer close(block2)
+	started.Add(200)
 	for i := 0; i < 200; i++ {
-		p.Run(func() { <-block2 })
+		p.Run(func() { started.Done(); <-block2 })
 	}
+	started.Wait() // a worker raises GOMAXPROCS before its task runs
 	if got := runtime.GOMAXPROCS(0); got != limit || got < before {
 		t.Errorf("GOMAXPROCS %d with 200 workers blocked, want the limit %d", got, limit)
 	}
@@ -155,4 +157,19 @@ func TestUnmanagedPoolLeavesProcsAlone(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Errorf("an unmanaged pool changed GOMAXPROCS to %d", got)
 	}
+}
+
+// A task's panic goes to OnPanic, in the task's goroutine, and the pool
+// goes on running tasks.
+func TestPanicGoesToOnPanic(t *testing.T) {
+	p := New(2)
+	got := make(chan any, 1)
+	p.OnPanic(func(v any) { got <- v })
+	p.Run(func() { panic("boom") })
+	if v := <-got; v != "boom" {
+		t.Errorf("OnPanic got %v, want boom", v)
+	}
+	done := make(chan struct{})
+	p.Run(func() { close(done) })
+	<-done
 }

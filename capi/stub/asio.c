@@ -25,6 +25,7 @@
 #include <ucw/asio.h>
 
 #include "../goasio.h"
+#include "die.h"
 #include "sync.h"
 
 #include <dlfcn.h>
@@ -125,9 +126,13 @@ static int load_engine(void)
 	void *lib;
 	engine_path(path, sizeof(path));
 	lib = open_engine(path);
+	__typeof__(goasio_set_die) *set_die;
 	if (lib && BIND(init_queue) && BIND(cleanup_queue) && BIND(get) && BIND(submit) && BIND(wait) &&
-	    BIND(put) && BIND(sync))
+	    BIND(put) && BIND(sync) && (set_die = (__typeof__(set_die))dlsym(lib, "goasio_set_die"))) {
+		/* The engine ends the process the way this library does (die.c). */
+		set_die(ucwasio_die_line);
 		return ENGINE;
+	}
 	/* A Go library needs a little static TLS when opened with dlopen(),
 	 * which earlier libraries may have used up; or it is not installed. */
 	err = dlerror();

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 typedef void ucw_die_fn(const char *fmt, ...);
@@ -39,10 +40,20 @@ static ucw_die_fn *libucw_die(void)
 	return (ucw_die_fn *)f;
 }
 
+/* The thread ending the process (its kernel thread id), 0 if none. */
+static pid_t dying;
+
 void ucwasio_die_line(const char *msg)
 {
-	ucw_die_fn *die = libucw_die();
+	ucw_die_fn *die;
 	size_t len = strlen(msg), done = 0;
+	pid_t me = (pid_t)syscall(SYS_gettid), none = 0;
+	/* One line per process: threads that find another thread ending it (two
+	 * threads misusing one queue may both notice) wait for the end. */
+	if (!__atomic_compare_exchange_n(&dying, &none, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && none != me)
+		for (;;)
+			pause();
+	die = libucw_die();
 	if (die)
 		die("%s", msg);	/* never returns; if it did, the line goes on stderr too */
 	while (done <= len) {

@@ -146,9 +146,11 @@ void asio_cleanup_queue(struct asio_queue *q);
 
 /*
  * Get an empty request: recycled if possible, else new, with a page-aligned
- * buffer of buffer_size bytes that O_DIRECT accepts. Sets op = ASIO_FREE,
- * fd = -1, len = 0, status = returned_errno = -1, submitted = 0, queue = q and
- * buffer to the request's own buffer; keeps user_data. allocated_requests++.
+ * buffer of buffer_size bytes. Sets op = ASIO_FREE, fd = -1, len = 0,
+ * status = returned_errno = -1, submitted = 0, queue = q and buffer to the
+ * request's own buffer; keeps user_data. allocated_requests++.
+ * Never returns NULL: when no buffer can be allocated, it ends the process
+ * with one line on stderr, like any misuse.
  */
 struct asio_request *asio_get(struct asio_queue *q);
 
@@ -159,6 +161,11 @@ struct asio_request *asio_get(struct asio_queue *q);
  * way. running_requests++ (and running_writebacks++ for a write-back).
  * A len larger than the request's own buffer completes with status -1 and
  * returned_errno EINVAL (a write-back with such a len is an error).
+ * On a descriptor opened with O_DIRECT, len and the file position must be
+ * multiples of the file's logical block size (usually 512 or 4096 bytes), as
+ * for read(2) and write(2): the request's own buffer is page-aligned, the rest
+ * is the caller's (otherwise the request fails with EINVAL, a write-back ends
+ * the process).
  */
 void asio_submit(struct asio_request *r);
 

@@ -5,12 +5,31 @@
  * which ucw-asio never does. A program linked against it is served by
  * ucw-asio only if LD_PRELOAD takes over every call, also the calls made
  * from inside other libraries (see standin_fbdirect.c).
+ *
+ * It also has libucw 6.x's die(), ucw_die, which prints its message after
+ * "! stand-in ucw_die: " on stderr and exits with status 1, as libucw's
+ * logging would with its own prefix: ucw-asio must end the process through
+ * it when the process has it.
  */
 
 #include <ucw/asio.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+void ucw_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+void ucw_die(const char *fmt, ...)
+{
+	va_list args;
+	fputs("! stand-in ucw_die: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	exit(1);
+}
 
 #define STANDIN_EXIT 42
 

@@ -14,7 +14,9 @@
 #    say "consumer: ok" and use the installed library and engine;
 #  - find_package(ucw-asio 2.0) fails (version file);
 #  - `make install DESTDIR=D PREFIX=/opt/ucw-asio` puts the tree under
-#    D/opt/ucw-asio, its .pc naming prefix=/opt/ucw-asio.
+#    D/opt/ucw-asio, its .pc finding the prefix from its own place; the tree,
+#    moved elsewhere, still builds and runs the consumer with pkg-config;
+#  - `make uninstall` with the same DESTDIR and PREFIX leaves no file behind.
 # Exit status: 0 pass, 1 fail, 77 skip (no pkg-config).
 set -u
 src=$1
@@ -46,7 +48,8 @@ check_tree() {
 	[ -L "$p/lib/libucw-asio.so" ] && [ "$(readlink "$p/lib/libucw-asio.so")" = libucw-asio.so.1 ] ||
 		fail "$p/lib/libucw-asio.so is not a symlink to libucw-asio.so.1"
 	cmp -s "$p/include/ucw/asio.h" "$src/include/ucw/asio.h" || fail "$p/include/ucw/asio.h missing or different"
-	for f in lib/pkgconfig/ucw-asio.pc lib/cmake/ucw-asio/ucw-asioConfig.cmake lib/cmake/ucw-asio/ucw-asioConfigVersion.cmake; do
+	for f in lib/pkgconfig/ucw-asio.pc lib/cmake/ucw-asio/ucw-asioConfig.cmake lib/cmake/ucw-asio/ucw-asioConfigVersion.cmake \
+		share/man/man3/asio.3 share/man/man3/asio_submit.3 share/man/man3/ucw_asio_submit.3; do
 		[ -f "$p/$f" ] || fail "$p/$f missing"
 	done
 }
@@ -94,5 +97,14 @@ grep -q 'ucw-asio' "$log" || { cat "$log"; fail "find_package(ucw-asio 2.0) fail
 make -s -C "$src" $keep install BUILD="$build" PREFIX=/opt/ucw-asio DESTDIR="$tmp/stage" >"$log" 2>&1 ||
 	{ cat "$log"; fail "make install DESTDIR=... failed"; }
 check_tree "$tmp/stage/opt/ucw-asio"
-grep -q '^prefix=/opt/ucw-asio$' "$tmp/stage/opt/ucw-asio/lib/pkgconfig/ucw-asio.pc" || fail "the staged .pc does not say prefix=/opt/ucw-asio"
+grep -q '^prefix=${pcfiledir}/../..$' "$tmp/stage/opt/ucw-asio/lib/pkgconfig/ucw-asio.pc" ||
+	fail "the staged .pc does not find its prefix from its own place"
+mv "$tmp/stage/opt/ucw-asio" "$tmp/moved"
+consumer "$tmp/moved" pkg-config
+mv "$tmp/moved" "$tmp/stage/opt/ucw-asio"
+# shellcheck disable=SC2086
+make -s -C "$src" $keep uninstall BUILD="$build" PREFIX=/opt/ucw-asio DESTDIR="$tmp/stage" >"$log" 2>&1 ||
+	{ cat "$log"; fail "make uninstall DESTDIR=... failed"; }
+left=$(find "$tmp/stage" ! -type d)
+[ -z "$left" ] || fail "make uninstall left: $left"
 echo "install: ok"

@@ -3,7 +3,7 @@
  *
  * Every size, alignment and field offset of struct asio_queue, struct
  * asio_request, struct work, struct work_queue, cnode/clist and enum asio_op
- * must be those of libucw 6.5 on x86-64 (CONTRACT.md, "Layout"), so that
+ * must be those of libucw 6.5 on x86-64 (LP64, compiled with gcc), so that
  * programs compiled against libucw's header run on this library unchanged.
  * Built twice: without feature macros (the header's own `uint`) and with
  * _GNU_SOURCE (glibc's `uint`). Does not depend on testlib.h, which needs

@@ -15,6 +15,12 @@
 #                     stderr, "ucw-asio: cannot load the engine DIR/libucw-asio-go.so.1:
 #                     ...; running synchronously", and the copy verified all
 #                     the same (the synchronous C implementation), no engine.
+#   die PROGRAM       `PROGRAM die` (t_preload_prog: a write-back that fails),
+#                     with LD_PRELOAD=LIB and with the engine missing (the
+#                     synchronous route): the process ends through the
+#                     stand-in's ucw_die (libucw's die()), exactly one line
+#                     "! stand-in ucw_die: Asynchronous write to fd N failed:
+#                     Bad file descriptor", exit status 1.
 #   bash              bash -c 'true' and a small pipeline with a subshell:
 #                     the library mapped into bash, the engine not, 1 thread.
 #   signals|threads|forkexec PROGRAM
@@ -109,6 +115,18 @@ fallback)
 			{ show; fail "not the line expected on stderr"; }
 	fi
 	cat "$tmp/out" "$tmp/err"
+	;;
+die)
+	mkdir "$tmp/lib" && cp -L "$lib" "$tmp/lib/libucw-asio.so.1" || fail "cannot copy $lib"
+	for pre in "$lib" "$tmp/lib/libucw-asio.so.1"; do
+		run "$tmp/out" "$tmp/err" "$pre" "$prog" die
+		[ $rc = 1 ] || { show; fail "LD_PRELOAD=$pre: exit status $rc, want 1 (libucw's die)"; }
+		grep -v '^ucw-asio: cannot load the engine ' "$tmp/err" >"$tmp/err2"
+		[ "$(wc -l <"$tmp/err2")" -eq 1 ] || { show; fail "LD_PRELOAD=$pre: expected exactly one line on stderr"; }
+		grep -q '^! stand-in ucw_die: Asynchronous write to fd [0-9]* failed: Bad file descriptor$' "$tmp/err2" ||
+			{ show; fail "LD_PRELOAD=$pre: the failed write-back did not end the process through ucw_die"; }
+		cat "$tmp/err2"
+	done
 	;;
 bash)
 	command -v bash >/dev/null || { echo "SKIP: no bash"; exit 77; }

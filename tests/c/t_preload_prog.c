@@ -14,6 +14,9 @@
  * then "engine mapped after the copy: yes|no".
  * Served by the stand-in, the first asio call ends the process with status
  * 42. Skipped (77) without O_DIRECT.
+ *
+ * `t_preload_prog die`: a write-back that fails (a descriptor open for
+ * reading only); the process ends in asio_sync with the original's message.
  */
 
 #include "forklib.h"
@@ -34,7 +37,28 @@ static const char *provider(const char *name)
 	return "(unknown)";
 }
 
-int main(void)
+/* A failed write-back: the process ends in asio_sync. */
+static int die_on_writeback(void)
+{
+	struct asio_queue q;
+	struct asio_request *r;
+	int fd = open("/dev/null", O_RDONLY);
+	CHECK(fd >= 0, "open(/dev/null): %s", strerror(errno));
+	memset(&q, 0, sizeof(q));
+	q.buffer_size = 4096;
+	q.max_writebacks = 1;
+	asio_init_queue(&q);
+	r = asio_get(&q);
+	r->op = ASIO_WRITE_BACK;
+	r->fd = fd;
+	r->len = 10;
+	asio_submit(r);
+	asio_sync(&q);
+	printf("asio_sync returned after a failed write-back\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct asio_queue rq, wq;
 	struct fbd *in, *out;
@@ -45,6 +69,8 @@ int main(void)
 	uint64_t off;
 
 	tl_watchdog(60, "t_preload_prog");
+	if (argc > 1 && !strcmp(argv[1], "die"))
+		return die_on_writeback();
 	printf("asio_submit is defined by: %s\n", provider("asio_submit"));
 	printf("ucw_asio_submit is defined by: %s\n", provider("ucw_asio_submit"));
 	printf("ucw_asio_init_queue as standin_fbdirect binds it is defined by: %s\n", fbd_asio_provider());

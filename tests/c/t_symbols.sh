@@ -7,7 +7,8 @@
 #    (the synchronous C implementation), no Go runtime or cgo symbols. It is
 #    plain C: no Go sections, and it does not link the engine (DT_NEEDED),
 #    which it loads on first use. SONAME libucw-asio.so.1.
-#  - ENGINE (libucw-asio-go.so.1): exactly the 7 goasio_* functions (T),
+#  - ENGINE (libucw-asio-go.so.1): exactly the 7 goasio_* functions and
+#    goasio_set_die (T),
 #    nothing of the Go runtime or cgo, none of the API names; SONAME
 #    libucw-asio-go.so.1.
 # Exit status: 0 pass, 1 fail, 77 skip (no nm/readelf).
@@ -43,10 +44,10 @@ n=$(echo "$syms" | wc -l)
 [ "$n" -eq 14 ] || fail "$lib: expected 14 exported symbols, found $n"
 
 extra=$(echo "$esyms" | awk '{ print $NF }' |
-	grep -v -E '^goasio_(init_queue|cleanup_queue|get|submit|wait|put|sync)$')
+	grep -v -E '^goasio_(init_queue|cleanup_queue|get|submit|wait|put|sync|set_die)$')
 [ -z "$extra" ] || fail "$engine exports beyond goasio_*: $(echo $extra)"
 n=$(echo "$esyms" | wc -l)
-[ "$n" -eq 7 ] || fail "$engine: expected 7 exported symbols, found $n"
+[ "$n" -eq 8 ] || fail "$engine: expected 8 exported symbols, found $n"
 
 readelf -S -W "$lib" | grep -q '\.go\.\|\.gopclntab' && fail "$lib contains Go sections"
 readelf -S -W "$engine" | grep -q '\.go\.buildinfo' || fail "$engine has no .go.buildinfo section: not the Go library?"
@@ -57,4 +58,4 @@ soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 esoname=$(readelf -d "$engine" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 [ "$esoname" = libucw-asio-go.so.1 ] || fail "SONAME of $engine is '$esoname', expected libucw-asio-go.so.1"
 echo "library: 14 API names exported (7 pairs of aliases), nothing else, no Go, SONAME $soname"
-echo "engine: the 7 goasio_* functions exported, nothing else, SONAME $esoname"
+echo "engine: the 7 goasio_* functions and goasio_set_die exported, nothing else, SONAME $esoname"

@@ -1,0 +1,1 @@
+../../include/ucw/asio.h

@@ -1,0 +1,1 @@
+../../capi/stub/sync.h
