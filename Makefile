@@ -8,7 +8,7 @@ BUILD   ?= build
 CC      ?= cc
 DEMO_MIB ?= 256
 
-GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.c capi/*.h capi/*.map engine/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
+GO_SOURCES := go.mod go.sum $(wildcard capi/*.go capi/*.c capi/*.h capi/*.map engine/*.go internal/*/*.go workqueue/*.go) include/ucw/asio.h scripts/build-lib.sh
 GO_SOURCES += $(wildcard capi/stub/*.c capi/stub/*.h capi/stub/*.map)
 LIB := $(BUILD)/libucw-asio.so.1
 ENGINE_LIB := $(BUILD)/libucw-asio-go.so.1

@@ -5,6 +5,10 @@
 #   make bench BENCH_ARGS='--rounds 7 --only pingpong,stream'
 #   BENCH_DIR=/mnt/disk make bench   where the data files go (a real disk; default build/bench-data)
 #   make bench-build              only build the programs into build/bench/
+#
+# bench-floor is the design's floor: bench-ucw's program on a copy of the public
+# library (libucw-asio.so.1) that loads, from build/bench/floor/, an engine doing
+# nothing but the system call (bench/floor/, its own Go module, built only here).
 
 BENCH_BIN    := $(BUILD)/bench
 BENCH_DIR    ?= $(BUILD)/bench-data
@@ -12,7 +16,8 @@ BENCH_ARGS   ?=
 BENCH_CFLAGS := -std=gnu99 -O2 -Wall -Wextra -Werror -Iinclude -pthread
 BENCH_COMMON := bench/main.c bench/common.c
 BENCH_DEPS   := $(BENCH_COMMON) bench/common.h bench/sys.h
-BENCH_PROGS  := $(addprefix $(BENCH_BIN)/,bench-ucw bench-plain bench-uring bench-aio tiny driver)
+BENCH_PROGS  := $(addprefix $(BENCH_BIN)/,bench-ucw bench-floor bench-plain bench-uring bench-aio tiny driver)
+FLOOR_DIR    := $(BENCH_BIN)/floor
 BENCH_RUN     = $(BENCH_BIN)/driver --bin $(BENCH_BIN) --lib $(BUILD)/libucw-asio.so --dir $(BENCH_DIR)
 
 .PHONY: bench bench-quick bench-build uring-dep
@@ -30,6 +35,26 @@ $(BENCH_BIN):
 
 $(BENCH_BIN)/bench-ucw: $(BENCH_DEPS) bench/sys_ucw.c include/ucw/asio.h $(LIB) | $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_COMMON) bench/sys_ucw.c -L$(BUILD) -lucw-asio -Wl,-rpath,'$$ORIGIN/..' -o $@
+
+# The floor: the same program and public library, the floor engine beside that
+# library's copy (the library loads libucw-asio-go.so.1 from its own directory).
+$(BENCH_BIN)/bench-floor: $(BENCH_DEPS) bench/sys_ucw.c include/ucw/asio.h $(LIB) \
+		$(FLOOR_DIR)/libucw-asio.so.1 $(FLOOR_DIR)/libucw-asio-go.so.1 | $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -DBENCH_FLOOR $(BENCH_COMMON) bench/sys_ucw.c -L$(BUILD) -lucw-asio \
+	  -Wl,-rpath,'$$ORIGIN/floor' -o $@
+
+$(FLOOR_DIR):
+	mkdir -p $@
+
+$(FLOOR_DIR)/libucw-asio.so.1: $(LIB) | $(FLOOR_DIR)
+	cp $(LIB) $@
+
+$(FLOOR_DIR)/libucw-asio-go.so.1: bench/floor/floor.go bench/floor/set_die.c bench/floor/go.mod capi/goasio.h \
+		capi/goasio.map include/ucw/asio.h | $(FLOOR_DIR)
+	cd bench/floor && $(GO) build -buildmode=c-shared -trimpath \
+	  -ldflags "-extldflags '-Wl,-soname,libucw-asio-go.so.1 -Wl,--version-script=$(abspath capi/goasio.map)'" \
+	  -o $(abspath $@) .
+	rm -f $(FLOOR_DIR)/libucw-asio-go.so.h $(FLOOR_DIR)/libucw-asio-go.h
 
 $(BENCH_BIN)/bench-plain: $(BENCH_DEPS) bench/sys_plain.c | $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_COMMON) bench/sys_plain.c -o $@

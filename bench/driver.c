@@ -18,6 +18,11 @@
  *	  --only     some of pingpong, stream, writeback, multiqueue, fairness, startup
  *	  --keep     do not delete the data files at the end
  *	BENCH_DIR in the environment sets the default of --dir.
+ *
+ *	The floor (bench-floor, bench/floor/) is the design's lower bound: the
+ *	same program and public library on an engine that does nothing but the
+ *	system call. It runs the pingpong and page-cached multiqueue cases, where
+ *	ucw-asio / floor is what the engine's own work costs.
  */
 
 #define _GNU_SOURCE
@@ -39,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NSYS 4
+#define NSYS 5
 #define MAXROUNDS 50
 #define MAXCASES 40
 #define MAXARGS 32
@@ -47,9 +52,12 @@
 #define PLAIN 1
 #define URING 2
 #define AIO 3
+#define FLOOR 4
 
-static const char *const sys_id[NSYS] = { "ucw", "plain", "uring", "aio" };
-static const char *const sys_label[NSYS] = { "ucw-asio", "plain", "liburing", "POSIX AIO" };
+static const char *const sys_id[NSYS] = { "ucw", "plain", "uring", "aio", "floor" };
+static const char *const sys_label[NSYS] = { "ucw-asio", "plain", "liburing", "POSIX AIO", "floor" };
+/* The order of the systems in the tables: the floor beside ucw-asio. */
+static const int shown[NSYS] = { UCW, FLOOR, PLAIN, URING, AIO };
 
 #define SRC_SEED 0x5eed0001ULL
 #define PING_SEED 0x5eed0002ULL
@@ -76,6 +84,7 @@ struct casedef {
 	const char *plain_label;
 	enum kind kind;
 	int pinned, threads, direct;
+	int floor;		/* the floor runs it too */
 	int base;		/* multiqueue: the one-thread case of the same family */
 	int nargs;
 	char *args[MAXARGS];
@@ -231,6 +240,7 @@ static void make_cases(void)
 		for (unsigned i = 0; i < sizeof(pp) / sizeof(pp[0]); i++) {
 			c = add_case(pp[i].id, "pingpong", LAT);
 			c->pinned = pp[i].pinned;
+			c->floor = 1;
 			snprintf(c->title, sizeof(c->title),
 				 "pingpong: %s reads from a page-cached file, one at a time (get, submit, wait, put)%s",
 				 pp[i].len == 1 ? "1-byte" : "4 KiB",
@@ -289,6 +299,7 @@ static void make_cases(void)
 				c = add_case(id, "multiqueue", TPUT);
 				c->threads = th[i];
 				c->direct = direct;
+				c->floor = !direct;
 				c->plain_label = "plain read(2)";
 				if (base < 0)
 					base = ncases - 1;
@@ -325,6 +336,12 @@ static void make_cases(void)
 }
 
 /*** Running a bench program ***/
+
+/* Whether system s runs case ci: every system but the floor runs every case. */
+static int runs(int ci, int s)
+{
+	return s != FLOOR || cases[ci].floor;
+}
 
 static double field(const char *line, const char *key, int *ok)
 {
@@ -679,7 +696,10 @@ static void table_simple(FILE *f, int ci)
 	fprintf(f, "| system | %s median | min–max | ratio ucw-asio / system: median (min–max) | CPU %s (median) |\n",
 		lat ? "µs/request" : "GB/s", lat ? "µs/request" : "s/GiB");
 	fprintf(f, "|---|---:|---:|---:|---:|\n");
-	for (int s = 0; s < NSYS; s++) {
+	for (int k = 0; k < NSYS; k++) {
+		int s = shown[k];
+		if (!runs(ci, s))
+			continue;
 		struct stat3 v = value_stats(ci, s, 0), cpu = value_stats(ci, s, 1);
 		fprintf(f, "| %s | %s | %s | %s | %s |\n", label(ci, s), v.n ? num(v.med) : "–", range(v),
 			s == UCW ? "—" : medrange(ratio_stats(ci, UCW, ci, s, 0)), cpu.n ? num(cpu.med) : "–");
@@ -696,8 +716,11 @@ static void table_multiqueue(FILE *f, int first)
 	fprintf(f, "| system | threads | GB/s median | min–max | × one thread: median (min–max) | "
 		"ratio ucw-asio / system: median (min–max) | CPU s/GiB (median) |\n");
 	fprintf(f, "|---|---:|---:|---:|---:|---:|---:|\n");
-	for (int s = 0; s < NSYS; s++)
+	for (int k = 0; k < NSYS; k++)
 		for (int ci = first; ci < ncases && cases[ci].base == first; ci++) {
+			int s = shown[k];
+			if (!runs(ci, s))
+				continue;
 			struct stat3 v = value_stats(ci, s, 0), cpu = value_stats(ci, s, 1);
 			fprintf(f, "| %s | %d | %s | %s | %s | %s | %s |\n", label(ci, s), cases[ci].threads,
 				v.n ? num(v.med) : "–", range(v),
@@ -716,6 +739,8 @@ static void table_fairness(FILE *f, int ci)
 		"slowdown: median (min–max) | rounds that stalled |\n");
 	fprintf(f, "|---|---:|---:|---:|---:|\n");
 	for (int s = 0; s < NSYS; s++) {
+		if (!runs(ci, s))
+			continue;
 		double a[MAXROUNDS], b[MAXROUNDS];
 		int n = 0, stalled = 0;
 		for (int r = 0; r < cfg.rounds; r++) {
@@ -791,6 +816,20 @@ static void targets(FILE *f)
 		target(f, "unpinned / pinned 4 KiB pingpong of ucw-asio ≤ 2 in every round (no bimodal swing)",
 		       s, s.max <= 2, NULL);
 	}
+	if (pin >= 0) {
+		s = ratio_stats(pin, UCW, pin, FLOOR, 0);
+		target(f, "pinned 4 KiB pingpong: ucw-asio / floor ≤ 1.15 (the engine's own work)", s, s.med <= 1.15,
+		       NULL);
+	}
+	int c1 = find_case("multiqueue-cached-1"), c4 = find_case("multiqueue-cached-4");
+	if (c1 >= 0 && c4 >= 0) {
+		s = ratio_stats(c4, UCW, c1, UCW, 0);
+		target(f, "4 queues of page-cached reads ≥ 2.0 × one queue", s, s.med >= 2.0, NULL);
+		s = ratio_stats(c4, FLOOR, c1, FLOOR, 0);
+		if (s.n)
+			fprintf(f, "| (the floor, for the above: 4 queues / one queue, what the Go runtime allows) | "
+				"%s | for reference |\n", medrange(s));
+	}
 	int wb;
 	if ((wb = find_case("writeback-16")) >= 0) {
 		s = ratio_stats(wb, UCW, wb, URING, 0);
@@ -855,14 +894,15 @@ static void targets(FILE *f)
 static void summary(FILE *f)
 {
 	fprintf(f, "\n### Summary (medians over rounds)\n\n");
-	fprintf(f, "| workload | unit | ucw-asio | plain | liburing | POSIX AIO |\n|---|---|---:|---:|---:|---:|\n");
+	fprintf(f, "| workload | unit | ucw-asio | floor | plain | liburing | POSIX AIO |\n"
+		"|---|---|---:|---:|---:|---:|---:|\n");
 	for (int ci = 0; ci < ncases; ci++) {
 		struct casedef *c = &cases[ci];
 		const char *unit = c->kind == LAT ? "µs/request, lower is better" :
 				   c->kind == TPUT ? "GB/s, higher is better" : "× alone, 1 is best";
 		fprintf(f, "| %s | %s |", c->short_title, unit);
-		for (int s = 0; s < NSYS; s++) {
-			struct stat3 v = value_stats(ci, s, 0);
+		for (int k = 0; k < NSYS; k++) {
+			struct stat3 v = value_stats(ci, shown[k], 0);
 			fprintf(f, " %s |", v.n ? num(v.med) : "–");
 		}
 		fprintf(f, "\n");
@@ -872,8 +912,8 @@ static void summary(FILE *f)
 		if (c->kind == FAIR)
 			continue;
 		fprintf(f, "| %s | CPU %s |", c->short_title, c->kind == LAT ? "µs/request" : "s/GiB");
-		for (int s = 0; s < NSYS; s++) {
-			struct stat3 v = value_stats(ci, s, 1);
+		for (int k = 0; k < NSYS; k++) {
+			struct stat3 v = value_stats(ci, shown[k], 1);
 			fprintf(f, " %s |", v.n ? num(v.med) : "–");
 		}
 		fprintf(f, "\n");
@@ -887,10 +927,28 @@ static void summary(FILE *f)
 			n++;
 		}
 	if (n) {
-		fprintf(f, "| loaded, never called: start-up added | ms, lower is better | %s | | | |\n",
+		fprintf(f, "| loaded, never called: start-up added | ms, lower is better | %s | | | | |\n",
 			num(stats(a, n).med));
-		fprintf(f, "| loaded, never called: max RSS added | MB, lower is better | %s | | | |\n",
+		fprintf(f, "| loaded, never called: max RSS added | MB, lower is better | %s | | | | |\n",
 			num(stats(b, n).med));
+	}
+}
+
+/* ucw-asio / floor, / plain, / liburing per case: medians of the per-round ratios. */
+static void ratios(FILE *f)
+{
+	static const int peer[] = { FLOOR, PLAIN, URING };
+	fprintf(f, "\n### Ratios ucw-asio / peer (median of the per-round ratios, min–max)\n\n");
+	fprintf(f, "Time per request: below 1 means ucw-asio is faster; GB/s: above 1 means ucw-asio is faster. "
+		"The floor runs the pingpong and page-cached multiqueue cases only.\n\n");
+	fprintf(f, "| workload | ucw-asio / floor | ucw-asio / plain | ucw-asio / liburing |\n|---|---:|---:|---:|\n");
+	for (int ci = 0; ci < ncases; ci++) {
+		if (cases[ci].kind == FAIR)
+			continue;
+		fprintf(f, "| %s |", cases[ci].short_title);
+		for (unsigned k = 0; k < sizeof(peer) / sizeof(peer[0]); k++)
+			fprintf(f, " %s |", medrange(ratio_stats(ci, UCW, ci, peer[k], 0)));
+		fprintf(f, "\n");
 	}
 }
 
@@ -927,13 +985,18 @@ static void report(FILE *f, const char *date)
 	fprintf(f, "- %d rounds; in each round every system runs each workload once, a fresh process each, "
 		"interleaved (the order of the systems rotates by round); timed runs of %g s (pingpong), "
 		"%g s (multiqueue), %g s (fairness)\n", cfg.rounds, cfg.pp_seconds, cfg.mq_seconds, cfg.fair_seconds);
-	fprintf(f, "- peers: plain synchronous `read`/`write` (the floor), liburing one SQE per "
+	fprintf(f, "- floor: the design's lower bound, in the pingpong and page-cached multiqueue cases only: "
+		"the same program and public library on a Go engine whose functions do nothing but the system "
+		"call (`bench/floor/`), so a request pays the C library's indirect call and four C-to-Go "
+		"crossings; ucw-asio / floor is what the engine's own work costs\n");
+	fprintf(f, "- peers: plain synchronous `read`/`write` (no library), liburing one SQE per "
 		"`io_uring_submit` at explicit offsets, glibc POSIX AIO (`aio_read`/`aio_write` + `aio_suspend`); "
 		"CPU = `getrusage(RUSAGE_SELF)` user + system of all threads over the timed part\n");
 	fprintf(f, "- reproduce: `make bench` (`make bench-quick` for the quick mode); this report is also in "
 		"`%s/results.md`, raw figures in `%s/raw.tsv`\n", cfg.bin, cfg.bin);
 	targets(f);
 	summary(f);
+	ratios(f);
 	for (int ci = 0; ci < ncases; ci++) {
 		if (cases[ci].kind == FAIR)
 			table_fairness(f, ci);
@@ -1054,6 +1117,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "[round %d/%d] %-22s", r + 1, cfg.rounds, cases[ci].id);
 			for (int k = 0; k < NSYS; k++) {
 				int s = (k + r) % NSYS;
+				if (!runs(ci, s))
+					continue;
 				run_case(ci, s, r);
 				fprintf(stderr, " %s %s", sys_id[s], num(res[ci][s][r].v));
 			}

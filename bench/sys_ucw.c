@@ -1,5 +1,10 @@
 /*
  *	ucw-asio benchmarks: the system under test, through its public API only.
+ *
+ *	Built with -DBENCH_FLOOR it is bench-floor, the same program run on the
+ *	floor engine (bench/floor/): every queue is checked to be the floor's,
+ *	so that a build or path mistake cannot pass the real engine off as the
+ *	floor.
  */
 
 #define _GNU_SOURCE
@@ -11,7 +16,27 @@
 #include <unistd.h>
 #include <ucw/asio.h>
 
+#ifdef BENCH_FLOOR
+const char sys_name[] = "floor";
+
+/* What the floor engine puts in queue.private_magic (bench/floor/floor.go). */
+#define FLOOR_MAGIC 0x726f6f6c66ULL
+
+static void init_queue(struct asio_queue *q)
+{
+	asio_init_queue(q);
+	if (q->queue.private_magic != FLOOR_MAGIC)
+		die("floor: the engine loaded is not the floor engine (is build/bench/floor/ complete? "
+		    "is LD_LIBRARY_PATH pointing elsewhere?)");
+}
+#else
 const char sys_name[] = "ucw-asio";
+
+static void init_queue(struct asio_queue *q)
+{
+	asio_init_queue(q);
+}
+#endif
 
 struct reader {
 	struct asio_queue q;
@@ -22,7 +47,7 @@ struct reader *reader_open(size_t bufsize)
 	struct reader *rd = calloc(1, sizeof(*rd));
 	rd->q.buffer_size = bufsize;
 	rd->q.max_writebacks = 1;
-	asio_init_queue(&rd->q);
+	init_queue(&rd->q);
 	return rd;
 }
 
@@ -61,7 +86,7 @@ struct blocker *blocker_start(int fd)
 	struct blocker *b = calloc(1, sizeof(*b));
 	b->q.buffer_size = BLOCK;
 	b->q.max_writebacks = 1;
-	asio_init_queue(&b->q);
+	init_queue(&b->q);
 	b->r = asio_get(&b->q);
 	b->r->op = ASIO_READ;
 	b->r->fd = fd;
@@ -86,7 +111,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 	struct asio_queue q;
 	q.buffer_size = bufsize;
 	q.max_writebacks = writebacks;
-	asio_init_queue(&q);
+	init_queue(&q);
 
 	struct asio_request *r = asio_get(&q);
 	r->op = ASIO_READ;
@@ -137,7 +162,7 @@ void sys_writeback(int out, uint64_t size, size_t bs, unsigned inflight)
 	struct asio_queue q;
 	q.buffer_size = bs;
 	q.max_writebacks = inflight;
-	asio_init_queue(&q);
+	init_queue(&q);
 	for (uint64_t off = 0; off < size; off += bs) {
 		struct asio_request *r = asio_get(&q);
 		r->op = ASIO_WRITE_BACK;

@@ -14,7 +14,8 @@
 // The caller's thread avoids hand-offs: a read whose data is at hand is done
 // in Submit (a no-wait read); a request on an O_DIRECT file goes to the
 // kernel from Submit through the queue's io_uring, and the caller reaps it
-// (ringq.go); a caller that has to wait for a request no task has started
+// (ringq.go: only the caller's thread touches the ring, which never
+// interrupts the program's own system calls); a caller that has to wait for a request no task has started
 // yet executes it itself. Tasks exist so that read-ahead and write-back
 // progress while the caller does something else.
 //

@@ -18,7 +18,7 @@ import (
 // method Holding(n int) bool: the engine calls Holding(1) before a
 // goroutine waits for io_uring completions, and Holding(-1) after. If
 // Holding(1) reports that the executor makes room for it (adds a P), the
-// goroutine keeps its P while it waits (see uring.wait); otherwise it
+// goroutine keeps its P while it waits (see waitRing); otherwise it
 // waits the ordinary way, so that it never takes a P others need.
 type Executor interface {
 	Run(task func())

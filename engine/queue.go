@@ -265,7 +265,7 @@ func (q *Queue) release(fn string) {
 		}
 	}
 	q.idle = nil
-	q.closeRing()
+	q.cleanupRing()
 	q.closed = true
 	q.pub.Magic = 0
 	q.eng.handles.Unref(q.pub.Handle)

@@ -1,44 +1,95 @@
 package engine
 
 import (
-	"fmt"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ucw-asio/ucw-asio/internal/uring"
 )
 
 // Requests through io_uring.
 //
 // A request on a regular file opened with O_DIRECT that may start at once
-// is handed to the kernel from the thread that submits it, through the
-// queue's io_uring, instead of to a background task: the transfer
-// proceeds in the kernel, and no thread of ours wakes up for it. Reads and
-// writes use the file position, as read(2) and write(2) do (nothing else
-// of the queue uses the descriptor meanwhile: see mayStart), at the
-// offset lseek gives when they start, and move it by what they transferred
-// when they are reaped (the kernel's own "current position" offset, -1, is
-// not kept up to date by asynchronous O_DIRECT transfers); write-backs in
-// a chain of positioned ones (see schedule.go) use their offsets. A
-// completion is reaped by whoever needs it next: the caller waiting for a
-// result or for a write-back slot (it sleeps in io_uring_enter, not on a
-// channel), or a background task whose next request waits for the ring.
-// Only one goroutine waits for completions at a time (ringState.reaping);
-// the others park as for any request. Page-cache files, pipes and the rest
-// keep the ordinary way, where a read may be done at once (readNow) and a
-// signal is answered as read(2) answers it.
+// is handed to the kernel from the caller's thread, through the queue's
+// io_uring, instead of to a background task: the transfer proceeds in the
+// kernel, and no thread of ours wakes up for it. Reads and writes use the
+// file position, as read(2) and write(2) do (nothing else of the queue
+// uses the descriptor meanwhile: see mayStart), at the offset lseek gives
+// when they start, and move it by what they transferred when they are
+// reaped (the kernel's own "current position" offset, -1, is not kept up
+// to date by asynchronous O_DIRECT transfers); write-backs in a chain of
+// positioned ones (see schedule.go) use their offsets.
+//
+// The ring must be invisible to the program's own system calls. So:
+//
+//   - It is set up with IORING_SETUP_DEFER_TASKRUN (and SINGLE_ISSUER, which
+//     that needs): completions are posted only when the ring's creator
+//     waits in it. Without it, every completion notifies the submitting
+//     thread as a signal would (TIF_NOTIFY_SIGNAL), and the program's own
+//     read of a pipe, a socket or /dev/zero on that thread comes back
+//     short; COOP_TASKRUN does not stop that.
+//   - Every transfer is submitted with RWF_NOWAIT: one the kernel cannot
+//     do without blocking (an extending or unaligned O_DIRECT write, a read
+//     of a file with dirty cached pages) comes back at once with EAGAIN
+//     instead of going to io-wq, the kernel's workers. Those are the
+//     submitting thread's, and the kernel asks that thread for more of them
+//     with the same signal-like notification, DEFER_TASKRUN or not; a
+//     worker that cannot be made while a signal is pending cancels the
+//     request (ECANCELED). Such a request is done with the plain system
+//     call by a background task instead (q.redo), as is any that comes
+//     back with ECANCELED, EINTR, EAGAIN or EOPNOTSUPP (a file system
+//     without RWF_NOWAIT): no request fails with an error of the ring that
+//     the plain system call would not give, and none is resubmitted.
+//   - It is set up with IORING_SETUP_NO_MMAP: its memory is the engine's,
+//     not a mapping of its descriptor (see "another thread" below).
+//
+// Only the ring's creator thread may submit to it or wait in it; so only
+// the caller's calls (Submit, Wait, Sync) submit and reap, never a
+// background task. A request behind requests in the ring waits for the
+// caller's next call that reaps, but not for ever: the program may be
+// waiting for it elsewhere (reading a pipe that request feeds), and the
+// original's requests progress whether or not the program calls again. A
+// background task that finds its next request waiting only for the ring
+// gives the caller ringGrace, then collects the ring itself (waitCaller).
+// A queue may be handed from thread to
+// thread (one at a time): the ring then answers the new thread with
+// EEXIST, which is how the engine notices (no gettid on the hot path).
+// An empty ring is closed and the next request gets a new one, the new
+// thread's. A ring with requests in flight is shut (its descriptor
+// closed): the kernel finishes or cancels them whether or not the old
+// thread ever calls again, and posts their completions to the ring's
+// memory, which the new thread reads; a request that comes back failed
+// may not have run, and is done again with the plain system call (each
+// is a transfer at a fixed offset from a buffer nobody else uses, so
+// doing it twice leaves what doing it once does). The same happens when
+// the ring breaks (its descriptor closed by the program, say): the
+// queue then does without a ring.
 
 const (
 	ringEntries = 64 // requests of a queue in its ring at once
 	maxRings    = 64 // rings of an Engine: each takes a descriptor
+
+	// ringFlags: see above; CLAMP for kernels with a lower limit.
+	ringFlags = uring.SetupClamp | uring.SetupSingleIssuer | uring.SetupDeferTaskrun | uring.SetupNoMmap
 )
 
-// ringState is a queue's io_uring. Under q.mu.
+// ringState is a queue's io_uring. Under q.mu; the ring itself is used
+// only by the caller's calls.
 type ringState struct {
-	u       *uring
-	off     bool       // no ring for this queue: setup failed, or too many
-	slots   []*request // the requests in the ring, by tag
-	free    []uint64   // unused tags
-	reaping bool       // a goroutine waits in the ring for completions
+	u     *uring.Ring
+	off   bool       // no ring for this queue: set-up failed, too many, or it broke
+	slots []*request // the requests in the ring, by tag
+	free  []uint64   // unused tags
+	redo  fifo       // started requests to be done the plain way by a background task
+
+	waiting  bool          // the caller waits in the ring (q.mu released)
+	shutting bool          // a background task is collecting the ring (q.mu released)
+	reaped   uint64        // times the caller reaped: a task waiting for it sees it come
+	kick     chan struct{} // capacity 1: wakes a task waiting for the caller (see waitCaller)
+
+	fault func(res int32) int32 // tests: changes the results the ring gives
 }
 
 // inFlight is the number of requests in the ring.
@@ -46,11 +97,15 @@ func (rs *ringState) inFlight() int { return len(rs.slots) - len(rs.free) }
 
 // ringStart starts the oldest pending request through the ring if it may
 // start now and goes the ring's way (a read or write of an O_DIRECT file,
-// a positioned write-back), and tells whether it did. Called under q.mu.
+// a positioned write-back), and tells whether it did. Called under q.mu,
+// in a call of the caller's (never from a background task).
 func (q *Queue) ringStart() bool {
 	rs := &q.ring
 	r := q.pending.peek()
-	if r == nil || !q.eng.ring || rs.off || q.failed || !r.usable() {
+	if r == nil || !q.eng.ring || rs.off || rs.shutting || q.failed || !r.usable() || r.partial > 0 {
+		// A read that got part of its data without waiting (readNow, with
+		// a kind cache that did not know the file is O_DIRECT now) is
+		// finished by read(2), which appends to what it got.
 		return false
 	}
 	f := r.lookup()
@@ -76,35 +131,66 @@ func (q *Queue) ringStart() bool {
 	if r.op != OpWriteBack {
 		r.off, r.atPosition = cur, true
 	} else if !r.positioned {
-		// lseek failed: a plain write(2) reports what is wrong.
-		q.mu.Unlock()
-		r.execute()
-		q.mu.Lock()
-		q.finish(r)
+		q.redoPlain(r) // lseek failed: a plain write(2) reports what is wrong
 		return true
 	}
-	tag := rs.free[len(rs.free)-1]
-	rs.free = rs.free[:len(rs.free)-1]
-	rs.slots[tag] = r
-	r.inRing = true
-	q.ringQueue(r, tag)
-	if err := rs.u.submit(); err != nil {
-		q.mu.Unlock()
-		q.eng.fatal(fmt.Errorf("asio_submit: io_uring_enter failed: %v", err))
-	}
+	q.ringSubmit(r)
 	return true
 }
 
-// ringQueue puts r's transfer into the submission ring.
-func (q *Queue) ringQueue(r *request, tag uint64) {
-	op := uint8(ioringOpWrite)
-	if r.op == OpRead {
-		op = ioringOpRead
+// ringSubmit passes r, started, to the ring. Under q.mu.
+func (q *Queue) ringSubmit(r *request) {
+	rs := &q.ring
+	for attempt := 0; ; attempt++ {
+		tag := rs.free[len(rs.free)-1]
+		rs.free = rs.free[:len(rs.free)-1]
+		rs.slots[tag] = r
+		r.inRing = true
+		op := uint8(uring.OpWrite)
+		if r.op == OpRead {
+			op = uring.OpRead
+		}
+		rs.u.Prep(uring.Op{Code: op, RWFlags: unix.RWF_NOWAIT, Fd: r.fd, Buf: r.buf, Len: r.n, Off: r.off, Tag: tag})
+		_, err := rs.u.Submit()
+		if err == nil {
+			// What the kernel could not do without blocking is posted
+			// already: give it to a background task now.
+			if rs.u.Ready() > 0 {
+				q.reapRing()
+			}
+			return
+		}
+		// The kernel took nothing: r is queued still. Take it back.
+		rs.u.Retract(func(tag uint64) { q.unslot(tag) })
+		if err == uring.ErrNotOwner && attempt == 0 {
+			// The caller's thread is not the ring's creator: the queue
+			// was handed to this thread. Give it a ring of its own.
+			q.replaceRing(err)
+			if rs.u != nil || q.setupRing() {
+				continue
+			}
+		} else if err != syscall.EAGAIN && err != syscall.EBUSY && err != uring.ErrNotOwner {
+			q.replaceRing(err) // the ring is broken
+		}
+		// Short of kernel memory, or no ring: the plain way, without
+		// waiting for the ring to have room.
+		q.redoPlain(r)
+		return
 	}
-	q.ring.u.queue(op, r.fd, r.buf, r.n, r.off, tag)
 }
 
-// setupRing gives the queue its ring, and tells whether it got one.
+// unslot frees the ring slot tag; its request is no longer in the ring.
+func (q *Queue) unslot(tag uint64) *request {
+	rs := &q.ring
+	r := rs.slots[tag]
+	rs.slots[tag] = nil
+	rs.free = append(rs.free, tag)
+	r.inRing = false
+	return r
+}
+
+// setupRing gives the queue a ring of the caller's thread, and tells
+// whether it got one.
 func (q *Queue) setupRing() bool {
 	rs := &q.ring
 	if q.eng.rings.Add(1) > maxRings {
@@ -112,14 +198,16 @@ func (q *Queue) setupRing() bool {
 		rs.off = true
 		return false
 	}
-	u, err := newUring(ringEntries)
+	u, err := uring.New(ringEntries, ringFlags)
 	if err != nil {
 		q.eng.rings.Add(-1)
-		rs.off = true // no io_uring here (ENOSYS, EPERM), or no descriptor left
+		// No io_uring here (ENOSYS, EPERM), none with these flags (EINVAL:
+		// before Linux 6.5), or no descriptor left.
+		rs.off = true
 		return false
 	}
 	rs.u = u
-	n := min(int(u.entries), ringEntries)
+	n := min(int(u.Entries()), ringEntries)
 	rs.slots = make([]*request, n)
 	rs.free = make([]uint64, n)
 	for i := range rs.free {
@@ -128,72 +216,226 @@ func (q *Queue) setupRing() bool {
 	return true
 }
 
+// rawWait is how long waitRing keeps its thread's P while it waits: longer
+// than most O_DIRECT transfers take, well short of the 10 ms after which
+// the Go scheduler would preempt the goroutine anyway.
+const rawWait = 5 * time.Millisecond
+
 // waitRing waits until requests in the ring complete and finishes them.
-// Called under q.mu, with requests in the ring and nobody else waiting for
-// them; returns under q.mu.
+// Called under q.mu in a call of the caller's, with requests in the ring;
+// returns under q.mu.
+//
+// With the executor's leave (see Executor), it first waits up to rawWait
+// without telling the Go scheduler, as a system call that does not block
+// would: a blocking system call makes the runtime's monitor wake up every
+// 20 µs and hand the goroutine's P to another thread, which cost as much
+// CPU as the I/O itself. A garbage collection meanwhile signals the
+// thread, which ends the wait with EINTR. Only a longer wait goes the
+// ordinary way.
 func (q *Queue) waitRing() {
-	rs := &q.ring
-	rs.reaping = true
+	u := q.ring.u
+	q.ring.waiting = true
 	q.mu.Unlock()
 	keepP := false
 	if h := q.eng.holder; h != nil {
 		keepP = h.Holding(1)
-		defer h.Holding(-1) // after the return, under q.mu: h takes only its own lock
 	}
-	err := rs.u.wait(keepP)
+	var err error = uring.ErrTimeout
+	if keepP {
+		err = u.Wait(1, rawWait, true)
+	}
+	if err == uring.ErrTimeout {
+		err = u.Wait(1, -1, false)
+	}
+	if keepP {
+		q.eng.holder.Holding(-1) // h takes only its own lock
+	}
 	q.mu.Lock()
-	rs.reaping = false
-	if err != nil {
-		q.mu.Unlock()
-		q.eng.fatal(fmt.Errorf("asio: waiting in io_uring_enter failed: %v", err))
+	q.ring.waiting = false
+	switch err {
+	case nil, syscall.EINTR, uring.ErrTimeout:
+		q.reapRing()
+	default:
+		q.replaceRing(err) // the queue was handed to this thread, or the ring broke
 	}
-	q.reapRing()
+	q.ring.reaped++
+	q.kickTask()
+}
+
+// kickTask wakes a background task waiting for the caller (waitCaller), if
+// any. Under q.mu.
+func (q *Queue) kickTask() {
+	if q.ring.kick != nil {
+		select {
+		case q.ring.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ringGrace is how long a background task whose next request waits only
+// for requests in the ring waits for the caller to reap them before it
+// collects them itself (see waitCaller): longer than a caller that streams
+// takes between its calls, short enough for a program that waits for that
+// request elsewhere (a pipe it feeds, read by the program itself).
+const ringGrace = 2 * time.Millisecond
+
+// waitCaller is called by a background task whose next request waits only
+// for requests in the ring, which only the caller's thread can reap. The
+// original's requests make progress whether or not the program calls
+// again, and a program may wait for one of them outside the library. So
+// the task waits up to ringGrace for the caller to reap; if the caller
+// does not, the task collects the ring's requests itself: it shuts the
+// ring (the caller's next request gets a new one) and reads their
+// completions from memory, as replaceRing does. Under q.mu, which it
+// releases meanwhile; the caller then parks rather than use the ring.
+func (q *Queue) waitCaller() {
+	rs := &q.ring
+	if rs.kick == nil {
+		rs.kick = make(chan struct{}, 1)
+	}
+	seen := rs.reaped
+	q.mu.Unlock()
+	t := time.NewTimer(ringGrace)
+	select {
+	case <-rs.kick:
+	case <-t.C:
+	}
+	t.Stop()
+	q.mu.Lock()
+	if rs.reaped != seen || rs.waiting || rs.shutting || rs.inFlight() == 0 || rs.redo.len() > 0 {
+		return // the caller is at it, or there is other work: look again
+	}
+	rs.shutting = true
+	q.collectRing(rs.u)
+	q.closeRing()
+	rs.shutting = false
 	if q.waiting {
-		// The caller parked while this goroutine waited in the ring; it
-		// may need to take the waiting over.
+		// The caller parked because the ring was being collected.
 		q.waiting = false
 		q.wake <- struct{}{}
 	}
 }
 
-// reapRing finishes the requests the ring has completed. Under q.mu.
+// redoResults are the results of a transfer in the ring that the plain
+// system call would not give (or not give on a blocking descriptor): the
+// transfer is done again the plain way.
+func redoResult(res int32) bool {
+	switch syscall.Errno(-res) {
+	case syscall.EAGAIN, syscall.ECANCELED, syscall.EINTR, syscall.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// reapRing finishes the requests whose completions the ring has posted.
+// Under q.mu.
 func (q *Queue) reapRing() {
-	rs := &q.ring
-	resubmit := false
-	rs.u.reap(func(tag uint64, res int32) {
-		r := rs.slots[tag]
-		if res == -int32(syscall.EINTR) || res == -int32(syscall.EAGAIN) {
-			q.ringQueue(r, tag) // as an interrupted read(2) or write(2) is repeated
-			resubmit = true
-			return
+	q.ring.u.Reap(func(tag uint64, res int32) {
+		if f := q.ring.fault; f != nil {
+			res = f(res)
 		}
-		rs.slots[tag] = nil
-		rs.free = append(rs.free, tag)
-		r.inRing = false
-		if res >= 0 {
-			r.status, r.errno = int(res), 0
-			if r.atPosition && res > 0 {
-				unix.Seek(r.fd, r.off+int64(res), unix.SEEK_SET) // where read(2) or write(2) leaves it
-			}
-		} else {
-			r.status, r.errno = -1, int(-res)
-		}
-		r.publish()
-		q.finish(r)
+		q.ringDone(q.unslot(tag), res, redoResult(res))
 	})
-	if resubmit {
-		if err := rs.u.submit(); err != nil {
-			q.mu.Unlock()
-			q.eng.fatal(fmt.Errorf("asio: io_uring_enter failed: %v", err))
+}
+
+// ringDone finishes r, back from the ring with result res, or has it done
+// again the plain way (redo).
+func (q *Queue) ringDone(r *request, res int32, redo bool) {
+	if redo {
+		q.redoPlain(r)
+		return
+	}
+	if res >= 0 {
+		r.status, r.errno = int(res), 0
+		if r.atPosition && res > 0 {
+			unix.Seek(r.fd, r.off+int64(res), unix.SEEK_SET) // where read(2) or write(2) leaves it
 		}
+	} else {
+		r.status, r.errno = -1, int(-res)
+	}
+	r.publish()
+	q.finish(r)
+}
+
+// redoPlain has a background task do r, started and not in the ring, with
+// its plain system call: read(2) or write(2) at the file position (where
+// the ring would have done it), pwrite(2) for a positioned write-back.
+// Under q.mu.
+func (q *Queue) redoPlain(r *request) {
+	r.atPosition = false
+	q.ring.redo.push(r)
+	q.kickTask()
+	if q.tasksBusy() && q.tasks < maxTasks {
+		q.tasks++
+		q.eng.exec.Run(q.drain)
 	}
 }
 
-// closeRing tears the queue's ring down; nothing is in it.
+// replaceRing gives up the queue's ring after it refused an operation
+// with err: ErrNotOwner when it belongs to another thread; otherwise it is
+// broken (EBADF or EOPNOTSUPP: the program closed its descriptor, whose
+// number is no longer ours). Requests in it are collected: the ring is
+// shut, and the kernel finishes or cancels them and posts their
+// completions to the ring's memory (see above); one that comes back
+// failed is done again the plain way. A broken ring is not replaced.
+// Under q.mu, which it releases while it waits.
+func (q *Queue) replaceRing(err error) {
+	rs := &q.ring
+	u := rs.u
+	if u == nil {
+		return
+	}
+	if err != uring.ErrNotOwner {
+		rs.off = true
+	}
+	if err == syscall.EBADF || err == syscall.EOPNOTSUPP {
+		u.Forget()
+	}
+	if rs.inFlight() > 0 {
+		rs.shutting = true
+		q.collectRing(u)
+		rs.shutting = false
+	}
+	q.closeRing()
+}
+
+// collectRing shuts the ring u and finishes the requests in it as their
+// completions come to its memory; one that comes back failed is done again
+// the plain way. Under q.mu, which it releases while it waits, with
+// rs.shutting set: nobody else touches the ring meanwhile.
+func (q *Queue) collectRing(u *uring.Ring) {
+	rs := &q.ring
+	u.Shut()
+	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 2*time.Millisecond) {
+		u.Reap(func(tag uint64, res int32) {
+			q.ringDone(q.unslot(tag), res, res < 0)
+		})
+		if rs.inFlight() == 0 {
+			return
+		}
+		// The kernel gives no wake-up to anyone but the ring's creator:
+		// look again in a while.
+		q.mu.Unlock()
+		time.Sleep(pause)
+		q.mu.Lock()
+	}
+}
+
+// cleanupRing tears the queue's ring down for Cleanup: nothing is in it
+// (the caller has no request running), and no background task is left.
+func (q *Queue) cleanupRing() {
+	q.mu.Lock()
+	q.closeRing()
+	q.mu.Unlock()
+}
+
+// closeRing tears the queue's ring down; nothing is in it. Under q.mu.
 func (q *Queue) closeRing() {
-	if q.ring.u != nil {
-		q.ring.u.close()
+	rs := &q.ring
+	if rs.u != nil {
+		rs.u.Close()
 		q.eng.rings.Add(-1)
-		q.ring = ringState{}
+		rs.u, rs.slots, rs.free = nil, nil, nil
 	}
 }

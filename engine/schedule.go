@@ -78,7 +78,7 @@ func (q *Queue) enqueue(r *request) {
 // tasksBusy tells whether every background task is executing a request,
 // so none will take the next pending one.
 func (q *Queue) tasksBusy() bool {
-	busy := len(q.exec) - q.ring.inFlight()
+	busy := len(q.exec) - q.ring.inFlight() - q.ring.redo.len()
 	if q.callerExec {
 		busy--
 	}
@@ -97,30 +97,34 @@ func (q *Queue) mayOverlap(r *request) bool {
 	return true
 }
 
-// drain is a background task: it starts pending requests for as long as
-// they may start, executing one at a time itself.
+// drain is a background task: it does the requests the ring gave back
+// (see redoPlain), and starts pending requests for as long as they may
+// start, executing one at a time itself. It never submits to the ring or
+// waits in it, which only the caller's thread may do (see ringq.go): a
+// request that waits for requests in the ring waits for the caller to
+// reap them, for a while (see waitCaller).
 func (q *Queue) drain() {
 	q.mu.Lock()
 	for {
-		r := q.pending.peek()
-		if r == nil || q.failed {
-			break
-		}
-		if q.ringStart() {
-			continue
-		}
-		if !q.mayStart(r) {
-			if q.ring.inFlight() > 0 && !q.ring.reaping && len(q.exec) == q.ring.inFlight() {
-				q.waitRing() // r waits for write-backs in the ring only
-				continue
+		r := q.ring.redo.pop()
+		if r == nil {
+			r = q.pending.peek()
+			if r == nil || q.failed {
+				break
 			}
-			break
-		}
-		q.start(r, true)
-		// If the next request could run beside r, let another task try.
-		if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
-			q.tasks++
-			q.eng.exec.Run(q.drain)
+			if !q.mayStart(r) {
+				if q.ring.inFlight() > 0 && len(q.exec) == q.ring.inFlight() {
+					q.waitCaller() // r waits only for requests in the ring
+					continue
+				}
+				break
+			}
+			q.start(r, true)
+			// If the next request could run beside r, let another task try.
+			if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
+				q.tasks++
+				q.eng.exec.Run(q.drain)
+			}
 		}
 		q.mu.Unlock()
 		r.execute()
@@ -192,7 +196,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			q.mu.Lock()
 			continue
 		}
-		if h := q.active.peek(); q.ring.inFlight() > 0 && !q.ring.reaping && (anyWriteback || h.inRing || h.settling) {
+		if h := q.active.peek(); q.ring.inFlight() > 0 && !q.ring.shutting && (anyWriteback || h.inRing || h.settling) {
 			// What the caller waits for is in the ring, or is a failed
 			// write-back whose chain is (see settle): reap it here.
 			q.waitRing()

@@ -1,0 +1,3 @@
+module github.com/ucw-asio/ucw-asio/bench/profile/crossing
+
+go 1.26.0
