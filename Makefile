@@ -76,7 +76,7 @@ STRESS_SECONDS ?= 60
 # Not under ASan: LD_PRELOAD puts the library ahead of the ASan runtime, which
 # must come first; RSS figures measure ASan's allocator; RLIMIT_AS children
 # cannot map ASan's shadow.
-ASAN_EXCLUDE ?= t_preload|t_leak|t_fork_misuse
+ASAN_EXCLUDE ?= t_preload|t_leak
 C_TESTS := $(BUILD)/cmake/tests/c
 
 .PHONY: fuzz fuzz-short stress leakcheck test-asan c-build

@@ -58,8 +58,9 @@ var messages = []struct{ route, text string }{
 	{both, "asio_submit: request %p has unknown op %d"},
 	{both, "asio_put: request %p is not allocated (put twice?)"},
 	{both, "asio_put: request %p is still submitted: collect it with asio_wait first"},
-	{both, "asio_cleanup_queue: queue %p still has %d requests running (wait for them with asio_sync)"},
-	{both, "asio_cleanup_queue: queue %p still has %d requests allocated (return them with asio_put)"},
+	{both, "asio_cleanup_queue: queue %p still has %s running (wait for them with asio_sync)"},
+	{both, "asio_cleanup_queue: queue %p still has %s allocated (return them with asio_put)"},
+	{both, "asio_init_queue: queue %p still has %s: call asio_cleanup_queue first"},
 	{both, "Asynchronous write to fd %d failed: %s"},
 	{both, "Asynchronous write to fd %d wrote only %d bytes out of %d"},
 
@@ -73,7 +74,7 @@ var messages = []struct{ route, text string }{
 	{syncOnly, "<fn>: queue %p was created before fork(): a forked child must create its own queues"},
 	{syncOnly, "<fn>: request %p was created before fork(): a forked child must create its own queues and requests"},
 	{syncOnly, "asio_init_queue: cannot allocate a queue: %s"},
-	{syncOnly, "ucw-asio: internal error: queue %p has a request running but none pending"},
+	{syncOnly, "ucw-asio: internal error in %s: queue %p has a request running but none pending; please report it with the program that shows it"},
 }
 
 var printfVerb = regexp.MustCompile(`%[-+ #0]*[0-9]*(?:\.[0-9]+)?(?:hh|h|ll|l|z|j|t)?([diouxXscpvq%])`)

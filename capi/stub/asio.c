@@ -12,8 +12,8 @@
  *	- the engine, through its goasio_* functions (found with dlsym);
  *	- the synchronous C implementation (sync.c): in a child forked without
  *	  exec from a process that had loaded the engine (the Go runtime's
- *	  threads did not survive the fork), and in a process where the engine
- *	  cannot be loaded.
+ *	  threads did not survive the fork), in a process where the engine
+ *	  cannot be loaded, and in one run with UCW_ASIO_ENGINE=sync.
  *	A child forked before the first asio call loads an engine of its own.
  *
  *	The ucw_asio_* names are aliases of these functions (same addresses);
@@ -141,6 +141,15 @@ static int load_engine(void)
 	return SYNCHRONOUS;
 }
 
+/* UCW_ASIO_ENGINE=sync: the whole process on the synchronous route, from
+ * its first call (the engine is never loaded, no thread is ever started);
+ * any other value, or none, loads the engine. */
+static int engine_wanted(void)
+{
+	const char *v = getenv("UCW_ASIO_ENGINE");
+	return !v || strcmp(v, "sync");
+}
+
 /* The first call of the process (or of several threads at once). */
 __attribute__((noinline, cold)) static int first_use(void)
 {
@@ -148,7 +157,7 @@ __attribute__((noinline, cold)) static int first_use(void)
 	pthread_mutex_lock(&load_lock);
 	r = route;
 	if (r == NOT_LOADED) {
-		r = load_engine();
+		r = engine_wanted() ? load_engine() : SYNCHRONOUS;
 		__atomic_store_n(&route, r, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&load_lock);

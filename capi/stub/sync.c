@@ -22,6 +22,10 @@
  *	- Counters, messages for misuse and failed write-backs, EINTR retried,
  *	  EPIPE instead of SIGPIPE, EINVAL for a len larger than the buffer: as
  *	  the engine does them (engine/queue.go, engine/engine.go).
+ *	- A queue is for one thread at a time: a call that overlaps another
+ *	  call on the same queue is reported in one line naming both (enter()).
+ *	- asio_init_queue over a live queue of this process releases it if it
+ *	  is idle and refuses it if it has requests out, as the engine does.
  *	- Queues and requests made before a fork belong to the parent (to its
  *	  engine, which cannot run here, or to its own copy of this
  *	  implementation): a child that touches one gets one line on stderr and
@@ -69,7 +73,6 @@ struct sync_request {
 	struct asio_request pub;	/* what the caller sees (work holds the magic) */
 	struct sync_queue *q;
 	struct sync_request *next;	/* in the queue's idle, pending or collected list */
-	struct sync_request *all_next;	/* in the registry */
 	unsigned generation;		/* the process's generation when it was made */
 	enum state state;		/* the caller's view */
 	byte *own;			/* the request's own buffer */
@@ -89,9 +92,13 @@ struct fifo {
 	struct sync_request *head, *tail;
 };
 
+/* A queue's own object. Never freed: a slot whose queue was cleaned up goes
+ * on a free list (pub NULL) for the next asio_init_queue, so that the handle
+ * in a stale or copied struct always points at readable memory. */
 struct sync_queue {
-	struct asio_queue *pub;
-	struct sync_queue *all_next;	/* in the registry */
+	struct asio_queue *pub;		/* the struct it serves (back pointer); NULL when free */
+	const char *busy;		/* the call running on it, or NULL (see enter()) */
+	struct sync_queue *free_next;	/* on the free list */
 	unsigned generation;
 	unsigned allocated, running, running_wb;	/* the truth behind the public counters */
 	struct sync_request *idle;	/* recycled requests, a stack */
@@ -99,12 +106,28 @@ struct sync_queue {
 	struct fifo collected;		/* executed reads and writes, for asio_wait */
 };
 
-/* The registry of the queues and requests made with this implementation,
- * also those a parent made before the fork (their generation tells); a
- * process may use several threads, one per queue. */
+/*
+ * The registry, also of what a parent made before the fork (the generation
+ * tells). A process may use several threads, one per queue.
+ * - A queue is found from its struct in O(1): private_handle points at its
+ *   sync_queue, private_reserved[0] holds the handle mixed with QUEUE_CHECK
+ *   (garbage that has our magic is still not taken for a queue), and the
+ *   sync_queue points back at the struct (a byte copy of a queue's struct,
+ *   or one whose queue was cleaned up, is not the queue).
+ * - A request is found by its address, which is the start of its mapping,
+ *   in a hash set of the live requests (open addressing, linear probing),
+ *   without reading the caller's pointer: a pointer that is not ours is
+ *   read only through peek(), once, to tell the engine's requests apart.
+ * registry_lock guards the set and the free list; the lookups of a request
+ * take it for a few probes.
+ */
+#define QUEUE_CHECK	0x5a17c0de9e3779b9ULL
+#define TOMBSTONE	((struct sync_request *)1)
+
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sync_queue *all_queues;
-static struct sync_request *all_requests;
+static struct sync_queue *free_queues;
+static struct sync_request **req_slots;	/* NULL, TOMBSTONE or a live request */
+static size_t req_cap, req_used, req_live;	/* slots; live + tombstones; live */
 /* Forks since the library was loaded: 1 in a child, 2 in a grandchild, ... */
 static unsigned generation;
 
@@ -136,6 +159,38 @@ __attribute__((constructor)) static void register_fork_handlers(void)
 
 #define MADE_BEFORE_FORK "was created before fork(): a forked child must create its own queues"
 
+/* "1 request", "N requests" into buf. */
+static const char *count_requests(char *buf, size_t size, unsigned n)
+{
+	snprintf(buf, size, "%u request%s", n, n == 1 ? "" : "s");
+	return buf;
+}
+
+/*** Calls that overlap (a queue is for one thread at a time) ***/
+
+/*
+ * Every call on a queue, or on one of its requests, marks the queue busy
+ * with its name for its duration: one atomic exchange at entry (which also
+ * returns the name of a call still inside), one release store at exit. A
+ * call that finds another inside is the caller's mistake, told in one line
+ * naming both. A queue handed from thread to thread one call at a time is
+ * never flagged: the hand-off orders the store of one call before the
+ * exchange of the next.
+ */
+static void enter(struct sync_queue *q, const char *fn)
+{
+	const char *other = __atomic_exchange_n(&q->busy, fn, __ATOMIC_ACQUIRE);
+	if (other)
+		die("%s: queue %p is in use by another thread (in %s): a queue is for one thread at a time", fn,
+		    (void *)q->pub, other);
+}
+
+static void leave(struct sync_queue *q)
+{
+	__atomic_store_n(&q->busy, (const char *)NULL, __ATOMIC_RELEASE);
+}
+
+
 /*** Finding the queue or request behind the caller's pointer ***/
 
 /* Reads the 8 bytes at p, which may be any address, without faulting: the
@@ -151,6 +206,25 @@ static int peek(const void *p, uint64_t *out)
 	return ok;
 }
 
+/* The sync_queue of pub if pub is a queue of this implementation, live, in
+ * this process or a parent (see q->generation); else NULL. */
+static struct sync_queue *live_queue(struct asio_queue *pub)
+{
+	struct sync_queue *q = pub->queue.private_handle;
+	if (pub->queue.private_magic != SYNC_QUEUE_MAGIC ||
+	    (uintptr_t)pub->queue.private_reserved[0] != ((uintptr_t)q ^ (uintptr_t)QUEUE_CHECK) || !q)
+		return NULL;
+	return __atomic_load_n(&q->pub, __ATOMIC_ACQUIRE) == pub ? q : NULL;
+}
+
+static void not_initialised(const char *fn, struct asio_queue *pub) __attribute__((noreturn));
+static void not_initialised(const char *fn, struct asio_queue *pub)
+{
+	die("%s: queue %p is not initialised (asio_init_queue was not called on it, or asio_cleanup_queue was)",
+	    fn, (void *)pub);
+}
+
+/* The queue of pub, entered (see enter()) by the call fn. */
 static struct sync_queue *queue_of(const char *fn, struct asio_queue *pub)
 {
 	struct sync_queue *q;
@@ -158,36 +232,112 @@ static struct sync_queue *queue_of(const char *fn, struct asio_queue *pub)
 		die("%s: NULL queue", fn);
 	if (pub->queue.private_magic == ENGINE_QUEUE_MAGIC)
 		die("%s: queue %p " MADE_BEFORE_FORK, fn, (void *)pub);
-	if (pub->queue.private_magic == SYNC_QUEUE_MAGIC) {
-		pthread_mutex_lock(&registry_lock);
-		for (q = all_queues; q && q != pub->queue.private_handle; q = q->all_next)
-			;
-		pthread_mutex_unlock(&registry_lock);
-		if (q && q->pub == pub) {
-			if (q->generation != generation)
-				die("%s: queue %p " MADE_BEFORE_FORK, fn, (void *)pub);
-			return q;
-		}
+	q = live_queue(pub);
+	if (!q)
+		not_initialised(fn, pub);
+	if (q->generation != generation)
+		die("%s: queue %p " MADE_BEFORE_FORK, fn, (void *)pub);
+	enter(q, fn);
+	if (q->pub != pub) {		/* cleaned up by another thread since */
+		leave(q);
+		not_initialised(fn, pub);
 	}
-	die("%s: queue %p is not initialised (asio_init_queue was not called on it, or asio_cleanup_queue was)",
-	    fn, (void *)pub);
+	return q;
 }
 
+static size_t req_index(const struct sync_request *r, size_t cap)
+{
+	uint64_t x = (uint64_t)(uintptr_t)r >> 12;	/* requests are page-aligned */
+	x *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(x ^ (x >> 32)) & (cap - 1);
+}
+
+/* The slot of r in the set, or of the NULL that ends its probe sequence. */
+static struct sync_request **req_find(const struct sync_request *r)
+{
+	size_t i = req_index(r, req_cap);
+	while (req_slots[i] && req_slots[i] != r)
+		i = (i + 1) & (req_cap - 1);
+	return &req_slots[i];
+}
+
+/* Adds r to the set (registry_lock held); 0 if memory ran out. */
+static int req_add(struct sync_request *r)
+{
+	if ((req_used + 1) * 2 > req_cap) {
+		/* Grow (or only drop the tombstones): at most a quarter full after. */
+		size_t cap = 64, i, old_cap = req_cap;
+		struct sync_request **old = req_slots;
+		while (cap < (req_live + 1) * 4)
+			cap *= 2;
+		req_slots = calloc(cap, sizeof(*req_slots));
+		if (!req_slots) {
+			req_slots = old;
+			return 0;
+		}
+		req_cap = cap;
+		req_used = req_live;
+		for (i = 0; i < old_cap; i++)
+			if (old[i] && old[i] != TOMBSTONE)
+				*req_find(old[i]) = old[i];
+		free(old);
+	}
+	*req_find(r) = r;
+	req_used++;
+	req_live++;
+	return 1;
+}
+
+/* Removes r from the set (registry_lock held). */
+static void req_remove(struct sync_request *r)
+{
+	struct sync_request **slot = req_find(r);
+	if (*slot == r) {
+		*slot = TOMBSTONE;
+		req_live--;
+	}
+}
+
+/* The request at pub, entered (see enter()) by the call fn. */
 static struct sync_request *request_of(const char *fn, struct asio_request *pub)
 {
-	struct sync_request *r;
+	struct sync_request *r = (struct sync_request *)pub, *found = NULL;
 	uint64_t magic;
 	if (!pub)
 		die("%s: NULL request", fn);
 	pthread_mutex_lock(&registry_lock);
-	for (r = all_requests; r && &r->pub != pub; r = r->all_next)
-		;
+	if (req_cap && !((uintptr_t)pub & (PAGE - 1)))
+		found = *req_find(r);
 	pthread_mutex_unlock(&registry_lock);
-	if (r && r->generation == generation)
+	if (found == r) {
+		if (r->generation != generation)
+			die("%s: request %p " MADE_BEFORE_FORK " and requests", fn, (void *)pub);
+		enter(r->q, fn);
 		return r;
-	if (r || (peek(pub, &magic) && magic == ENGINE_REQUEST_MAGIC))
+	}
+	if (peek(pub, &magic) && magic == ENGINE_REQUEST_MAGIC)
 		die("%s: request %p " MADE_BEFORE_FORK " and requests", fn, (void *)pub);
 	die("%s: %p is not a request returned by asio_get (or its queue was cleaned up)", fn, (void *)pub);
+}
+
+/* For a test harness whose ucwasio_die returns (with longjmp) instead of
+ * ending the process (see sync.h). The library never calls it. */
+void ucwasio_sync_revive(struct asio_queue *pub, struct asio_request *rpub)
+{
+	struct sync_request *r = (struct sync_request *)rpub, *found = NULL;
+	struct sync_queue *q = NULL;
+	if (rpub) {
+		pthread_mutex_lock(&registry_lock);
+		if (req_cap && !((uintptr_t)rpub & (PAGE - 1)))
+			found = *req_find(r);
+		pthread_mutex_unlock(&registry_lock);
+		if (found == r)
+			q = r->q;
+	} else if (pub) {
+		q = live_queue(pub);
+	}
+	if (q)
+		leave(q);
 }
 
 /*** Lists and counters ***/
@@ -285,12 +435,13 @@ static void execute(struct sync_request *r)
 	r->pub.returned_errno = err;
 }
 
-/* Executes the oldest pending request; the caller has one running. */
-static struct sync_request *run_next(struct sync_queue *q)
+/* Executes the oldest pending request; the caller (fn) has one running. */
+static struct sync_request *run_next(struct sync_queue *q, const char *fn)
 {
 	struct sync_request *r = fifo_pop(&q->pending);
 	if (!r)
-		die("ucw-asio: internal error: queue %p has a request running but none pending", (void *)q->pub);
+		die("ucw-asio: internal error in %s: queue %p has a request running but none pending; "
+		    "please report it with the program that shows it", fn, (void *)q->pub);
 	execute(r);
 	return r;
 }
@@ -318,50 +469,15 @@ static void collect(struct sync_queue *q, struct sync_request *r)
 
 /*** The API ***/
 
-void ucwasio_sync_init_queue(struct asio_queue *pub)
+/* Frees what the idle queue q (entered) holds and unties it from its
+ * struct: the requests' mappings, its registry entries, its slot. */
+static void release(struct sync_queue *q)
 {
-	const char *fn = "asio_init_queue";
-	struct sync_queue *q;
-	if (!pub)
-		die("%s: NULL queue", fn);
-	if (!pub->buffer_size)
-		die("%s: buffer_size is 0: set it to the size of the requests' buffers before asio_init_queue", fn);
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		die("%s: cannot allocate a queue: %s", fn, strerror(ENOMEM));
-	q->pub = pub;
-	q->generation = generation;
+	struct asio_queue *pub = q->pub;
+	struct sync_request *r;
 	pthread_mutex_lock(&registry_lock);
-	q->all_next = all_queues;
-	all_queues = q;
-	pthread_mutex_unlock(&registry_lock);
-	publish(q);
-	pub->use_count = 0;
-	pub->queue.private_magic = SYNC_QUEUE_MAGIC;
-	pub->queue.private_handle = q;
-}
-
-void ucwasio_sync_cleanup_queue(struct asio_queue *pub)
-{
-	const char *fn = "asio_cleanup_queue";
-	struct sync_queue *q = queue_of(fn, pub), **qp;
-	struct sync_request *r, **rp;
-	if (q->running)
-		die("%s: queue %p still has %u request%s running (wait for them with asio_sync)", fn, (void *)pub,
-		    q->running, q->running == 1 ? "" : "s");
-	if (q->allocated)
-		die("%s: queue %p still has %u request%s allocated (return them with asio_put)", fn, (void *)pub,
-		    q->allocated, q->allocated == 1 ? "" : "s");
-	/* Nothing allocated or running: every request of q is on its idle list. */
-	pthread_mutex_lock(&registry_lock);
-	for (rp = &all_requests; *rp;)
-		if ((*rp)->q == q)
-			*rp = (*rp)->all_next;
-		else
-			rp = &(*rp)->all_next;
-	for (qp = &all_queues; *qp != q; qp = &(*qp)->all_next)
-		;
-	*qp = q->all_next;
+	for (r = q->idle; r; r = r->next)
+		req_remove(r);
 	pthread_mutex_unlock(&registry_lock);
 	while ((r = q->idle)) {
 		q->idle = r->next;
@@ -369,7 +485,69 @@ void ucwasio_sync_cleanup_queue(struct asio_queue *pub)
 	}
 	pub->queue.private_magic = 0;
 	pub->queue.private_handle = NULL;
-	free(q);
+	pub->queue.private_reserved[0] = NULL;
+	__atomic_store_n(&q->pub, (struct asio_queue *)NULL, __ATOMIC_RELEASE);
+	leave(q);
+	pthread_mutex_lock(&registry_lock);
+	q->free_next = free_queues;
+	free_queues = q;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void ucwasio_sync_init_queue(struct asio_queue *pub)
+{
+	const char *fn = "asio_init_queue";
+	struct sync_queue *q;
+	char n[32];
+	if (!pub)
+		die("%s: NULL queue", fn);
+	if (!pub->buffer_size)
+		die("%s: buffer_size is 0: set it to the size of the requests' buffers before asio_init_queue", fn);
+	/* Over a live queue of this process: released if idle. Anything else
+	 * that looks like a queue (a copy, a parent's) is garbage. */
+	q = live_queue(pub);
+	if (q && q->generation == generation) {
+		enter(q, fn);
+		if (q->pub == pub) {
+			if (q->allocated)
+				die("%s: queue %p still has %s: call asio_cleanup_queue first", fn, (void *)pub,
+				    count_requests(n, sizeof(n), q->allocated));
+			release(q);
+		} else {
+			leave(q);
+		}
+	}
+	pthread_mutex_lock(&registry_lock);
+	q = free_queues;
+	if (q)
+		free_queues = q->free_next;
+	pthread_mutex_unlock(&registry_lock);
+	if (q)
+		memset(q, 0, sizeof(*q));
+	else if (!(q = calloc(1, sizeof(*q))))
+		die("%s: cannot allocate a queue: %s", fn, strerror(ENOMEM));
+	q->generation = generation;
+	__atomic_store_n(&q->pub, pub, __ATOMIC_RELEASE);
+	publish(q);
+	pub->use_count = 0;
+	pub->queue.private_magic = SYNC_QUEUE_MAGIC;
+	pub->queue.private_handle = q;
+	pub->queue.private_reserved[0] = (void *)((uintptr_t)q ^ (uintptr_t)QUEUE_CHECK);
+}
+
+void ucwasio_sync_cleanup_queue(struct asio_queue *pub)
+{
+	const char *fn = "asio_cleanup_queue";
+	struct sync_queue *q = queue_of(fn, pub);
+	char n[32];
+	if (q->running)
+		die("%s: queue %p still has %s running (wait for them with asio_sync)", fn, (void *)pub,
+		    count_requests(n, sizeof(n), q->running));
+	if (q->allocated)
+		die("%s: queue %p still has %s allocated (return them with asio_put)", fn, (void *)pub,
+		    count_requests(n, sizeof(n), q->allocated));
+	/* Nothing allocated or running: every request of q is on its idle list. */
+	release(q);
 }
 
 static struct sync_request *new_request(struct sync_queue *q)
@@ -377,6 +555,7 @@ static struct sync_request *new_request(struct sync_queue *q)
 	size_t size = q->pub->buffer_size, map_len;
 	uint64_t magic = SYNC_REQUEST_MAGIC;
 	struct sync_request *r;
+	int added;
 	void *m;
 	if (!size)
 		die("asio_get: buffer_size is 0: requests need a buffer");
@@ -392,9 +571,12 @@ static struct sync_request *new_request(struct sync_queue *q)
 	r->size = size;
 	r->map_len = map_len;
 	pthread_mutex_lock(&registry_lock);
-	r->all_next = all_requests;
-	all_requests = r;
+	added = req_add(r);
 	pthread_mutex_unlock(&registry_lock);
+	if (!added) {
+		munmap(m, map_len);
+		die("asio_get: cannot allocate a request with a buffer of %zu bytes: %s", size, strerror(ENOMEM));
+	}
 	return r;
 }
 
@@ -418,6 +600,7 @@ struct asio_request *ucwasio_sync_get(struct asio_queue *pub)
 	r->state = ALLOCATED;
 	q->allocated++;
 	publish(q);
+	leave(q);
 	return &r->pub;
 }
 
@@ -438,13 +621,15 @@ void ucwasio_sync_submit(struct asio_request *pub)
 		if (!q->pub->max_writebacks)
 			die("%s: write-back with max_writebacks == 0 would wait forever", fn);
 		if (pub->buffer == r->own && pub->len > r->size)
-			die("%s: write-back of %u bytes is larger than the request's buffer of %zu bytes", fn, pub->len, r->size);
+			die("%s: write-back of %u bytes is larger than the request's buffer of %zu bytes", fn, pub->len,
+			    r->size);
 		while (q->running_wb >= q->pub->max_writebacks)
-			collect(q, run_next(q));
+			collect(q, run_next(q, fn));
 		q->running_wb++;
 		break;
 	case ASIO_FREE:
-		die("%s: request %p has op ASIO_FREE: set op to ASIO_READ, ASIO_WRITE or ASIO_WRITE_BACK", fn, (void *)pub);
+		die("%s: request %p has op ASIO_FREE: set op to ASIO_READ, ASIO_WRITE or ASIO_WRITE_BACK", fn,
+		    (void *)pub);
 	default:
 		die("%s: request %p has unknown op %d", fn, (void *)pub, (int)pub->op);
 	}
@@ -457,21 +642,26 @@ void ucwasio_sync_submit(struct asio_request *pub)
 	q->running++;
 	publish(q);
 	fifo_push(&q->pending, r);
+	leave(q);
 }
 
 struct asio_request *ucwasio_sync_wait(struct asio_queue *pub)
 {
-	struct sync_queue *q = queue_of("asio_wait", pub);
+	const char *fn = "asio_wait";
+	struct sync_queue *q = queue_of(fn, pub);
 	for (;;) {
 		struct sync_request *r = fifo_pop(&q->collected);
 		if (r) {
 			r->state = ALLOCATED;
 			r->pub.submitted = 0;
+			leave(q);
 			return &r->pub;
 		}
-		if (!q->running)
+		if (!q->running) {
+			leave(q);
 			return NULL;
-		collect(q, run_next(q));
+		}
+		collect(q, run_next(q, fn));
 	}
 }
 
@@ -479,17 +669,21 @@ void ucwasio_sync_put(struct asio_request *pub)
 {
 	const char *fn = "asio_put";
 	struct sync_request *r = request_of(fn, pub);
+	struct sync_queue *q = r->q;
 	if (r->state == IDLE)
 		die("%s: request %p is not allocated (put twice?)", fn, (void *)pub);
 	if (r->state == SUBMITTED)
 		die("%s: request %p is still submitted: collect it with asio_wait first", fn, (void *)pub);
-	recycle(r->q, r);
-	publish(r->q);
+	recycle(q, r);
+	publish(q);
+	leave(q);
 }
 
 void ucwasio_sync_sync(struct asio_queue *pub)
 {
-	struct sync_queue *q = queue_of("asio_sync", pub);
+	const char *fn = "asio_sync";
+	struct sync_queue *q = queue_of(fn, pub);
 	while (q->running)
-		collect(q, run_next(q));
+		collect(q, run_next(q, fn));
+	leave(q);
 }

@@ -39,6 +39,14 @@ extern "C" {
  * request, cleaning up a busy queue, ...) prints one line on stderr naming the
  * function and the mistake and ends the process with exit status 1 (abort()
  * instead when UCW_DIE_BY_ABORT is set in the environment).
+ *
+ * With UCW_ASIO_ENGINE=sync in the environment at the first call, the whole
+ * process runs on the library's synchronous implementation: the engine is
+ * never loaded and no thread is ever started; each request runs in the
+ * calling thread, when a later call needs its result (asio_wait, asio_sync,
+ * a write-back submit at the limit), so queues do not run in parallel and a
+ * blocked request blocks its caller. Same results, same messages. Any other
+ * value, or none, keeps the engine.
  */
 
 /*** Basic types, as libucw defines them ***/

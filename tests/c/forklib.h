@@ -15,6 +15,7 @@
 #define UCW_ASIO_FORKLIB_H
 
 #include "testlib.h"
+#include "stream.h"
 
 /*
  * AddressSanitizer (gcc 12's) does not survive every fork() without exec of
@@ -66,13 +67,21 @@ static inline int tf_engine_mapped(void)
 }
 
 /* Makes this process load the engine (an asio call does), so that the
- * children it forks from now on take the synchronous path. */
+ * children it forks from now on take the synchronous path. With
+ * UCW_ASIO_ENGINE=sync the call takes that path already: no engine, no
+ * thread started. */
 static inline void tf_load_engine(void)
 {
 	struct asio_queue q;
+	int threads = tf_threads();
 	tl_init_queue(&q, 4096, 1);
 	asio_cleanup_queue(&q);
-	CHECK(tf_engine_mapped(), "the engine (libucw-asio-go.so.1) is not mapped after an asio call");
+	if (tl_sync_route()) {
+		CHECK(!tf_engine_mapped(), "UCW_ASIO_ENGINE=sync, yet an asio call loaded the engine");
+		CHECK_EQ("threads after an asio call with UCW_ASIO_ENGINE=sync", threads, tf_threads());
+	} else {
+		CHECK(tf_engine_mapped(), "the engine (libucw-asio-go.so.1) is not mapped after an asio call");
+	}
 }
 
 /*
@@ -171,55 +180,43 @@ static inline int tf_have_o_direct(void)
 
 /*
  * Copy the file `from` (size bytes of pattern seed) to `to` through one queue,
- * both opened with O_DIRECT, in the fb-direct pattern: one ASIO_READ ahead of
- * the consumer, every buffer written with ASIO_WRITE_BACK, the tail rounded
- * up to 4096 and cut with ftruncate after asio_sync. Checks the statuses, the
- * limits of the counters and the copy, byte for byte.
+ * both opened with O_DIRECT, with the fb-direct stream of stream.h: one
+ * ASIO_READ ahead of the consumer, every buffer written with
+ * ASIO_WRITE_BACK, the tail rounded up to 4096 and cut with ftruncate after
+ * asio_sync. Checks the statuses, the limits of the counters and the copy,
+ * byte for byte.
  */
 static inline void tf_direct_copy(const char *from, const char *to, uint bs, uint max_wb, uint64_t size, uint64_t seed)
 {
 	struct asio_queue q;
-	struct asio_request *ahead, *r, *w;
+	struct ts_reader rd;
+	struct ts_writer wr;
+	const unsigned char *data;
 	uint64_t total = 0;
-	int src = tl_tmpopen(from, O_RDONLY | O_DIRECT), dst = tl_tmpfile(to, O_RDWR | O_DIRECT), wbs = 0;
+	int src = tl_tmpopen(from, O_RDONLY | O_DIRECT), dst = tl_tmpfile(to, O_RDWR | O_DIRECT), n;
 	unsigned char *buf;
 
 	CHECK(src >= 0, "open(%s, O_DIRECT): %s", from, strerror(errno));
 	tl_init_queue(&q, bs, max_wb);
-	ahead = tl_req(&q, ASIO_READ, src, bs);
-	asio_submit(ahead);
-	for (;;) {
-		r = asio_wait(&q);
-		CHECK_PTR("asio_wait returns the read ahead", ahead, r);
-		CHECK_EQ("read size", size - total < bs ? size - total : bs, r->status);
-		CHECK_EQ("read errno", 0, r->returned_errno);
-		if (!r->status) {
-			asio_put(r);
-			break;
-		}
-		ahead = tl_req(&q, ASIO_READ, src, bs);
-		asio_submit(ahead);
-		w = asio_get(&q);
-		memcpy(w->buffer, r->buffer, (size_t)r->status);
-		w->len = ((uint)r->status + 4095u) & ~4095u;
-		memset(w->buffer + r->status, 0, w->len - (uint)r->status);
-		w->op = ASIO_WRITE_BACK;
-		w->fd = dst;
-		total += (uint)r->status;
-		asio_put(r);
-		asio_submit(w);
-		wbs++;
-		CHECK(q.running_writebacks >= 1 && q.running_writebacks <= max_wb,
-		      "running_writebacks %u after write-back #%d, expected 1 to %u", q.running_writebacks, wbs, max_wb);
-		CHECK(q.allocated_requests <= max_wb + 1, "allocated_requests %u > max_writebacks + the read ahead",
-		      q.allocated_requests);
+	ts_read_open(&rd, src, &q);
+	ts_write_open(&wr, dst, &q);
+	while ((n = ts_read(&rd, &data)) > 0) {
+		CHECK_EQ("read size", size - total < bs ? size - total : bs, n);
+		ts_write(&wr, data, (size_t)n);
+		total += (uint)n;
+		CHECK(q.running_writebacks <= max_wb, "running_writebacks %u after %llu bytes, expected at most %u",
+		      q.running_writebacks, (unsigned long long)total, max_wb);
+		CHECK(q.allocated_requests <= max_wb + 3,
+		      "allocated_requests %u > max_writebacks + the blocks read, read ahead and written", q.allocated_requests);
 	}
-	asio_sync(&q);
+	CHECK(n == 0, "read #%ld at %llu: status %d errno %d (%s)", rd.reads, (unsigned long long)total, n, errno,
+	      strerror(errno));
+	ts_read_close(&rd);
+	CHECK_EQ("bytes written, the file cut", size, ts_write_close(&wr));
 	CHECK_COUNTERS(&q, 0, 0, 0);
 	CHECK_PTR("asio_wait after asio_sync", NULL, asio_wait(&q));
 	asio_cleanup_queue(&q);
 	CHECK_EQ("bytes copied", size, total);
-	CHECK(ftruncate(dst, (off_t)total) == 0, "ftruncate: %s", strerror(errno));
 	close(dst);
 	close(src);
 

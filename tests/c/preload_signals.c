@@ -66,6 +66,12 @@ static void start_engine(void)
 	blocked->fd = pipefd[0];
 	blocked->len = 2;
 	asio_submit(blocked);
+	if (getenv("UCW_ASIO_ENGINE") && !strcmp(getenv("UCW_ASIO_ENGINE"), "sync")) {
+		/* The synchronous path for the whole process: no engine, no thread. */
+		CHECK(!pc_engine_mapped(), "UCW_ASIO_ENGINE=sync, yet the engine is mapped after the first asio call");
+		CHECK(pc_threads() == 1, "UCW_ASIO_ENGINE=sync, yet the asio calls started threads");
+		return;
+	}
 	CHECK(pc_engine_mapped(), "the engine is not mapped after the first asio call");
 	CHECK(pc_threads() > 1, "the engine has no threads");
 }

@@ -41,6 +41,14 @@ static int in_pipe(int fd)
 
 enum path { SYNCHRONOUS, BACKGROUND };
 
+/* The path of a process's own first calls: the engine's (background), or
+ * with UCW_ASIO_ENGINE=sync the synchronous one in every process, which
+ * then never maps an engine nor starts a thread. */
+static enum path own_path(void)
+{
+	return tl_sync_route() ? SYNCHRONOUS : BACKGROUND;
+}
+
 /* The pipe read, served on the path expected. */
 static void pipe_read(const char *who, enum path path)
 {
@@ -83,9 +91,14 @@ static int child(void *arg)
 	struct tl_child g;
 	(void)arg;
 	CHECK(!tf_engine_mapped(), "the engine is mapped into the child before its first asio call");
-	pipe_read("the child", BACKGROUND);
-	CHECK(tf_engine_mapped(), "the child's asio calls did not load the engine");
-	CHECK(tf_threads() > 1, "the child's engine has no threads");
+	pipe_read("the child", own_path());
+	if (tl_sync_route()) {
+		CHECK(!tf_engine_mapped(), "UCW_ASIO_ENGINE=sync, yet the child's asio calls loaded the engine");
+		CHECK_EQ("threads in the child with UCW_ASIO_ENGINE=sync", 1, tf_threads());
+	} else {
+		CHECK(tf_engine_mapped(), "the child's asio calls did not load the engine");
+		CHECK(tf_threads() > 1, "the child's engine has no threads");
+	}
 	tf_fork(grandchild, NULL, 0, 20000, &g);
 	CHECK_CHILD_OK("the grandchild's pipe read (synchronous path)", &g);
 	return 0;
@@ -95,7 +108,7 @@ static int child(void *arg)
  * an engine of its own. */
 static int race_child(void)
 {
-	if (tf_engine_mapped()) {
+	if (tf_engine_mapped() || tl_sync_route()) {
 		pipe_read("a child forked after the load", SYNCHRONOUS);
 		CHECK_EQ("threads in a child forked after the load", 1, tf_threads());
 		return 0;
@@ -171,8 +184,9 @@ int main(int argc, char **argv)
 	CHECK_CHILD_OK("the child forked before the first asio call", &c);
 
 	CHECK(!tf_engine_mapped(), "the engine is mapped into the parent, which has not called asio");
-	pipe_read("the parent", BACKGROUND);
-	CHECK(tf_engine_mapped(), "the parent's asio calls did not load the engine");
+	pipe_read("the parent", own_path());
+	CHECK(tf_engine_mapped() == !tl_sync_route(), "the parent's asio calls %s the engine (UCW_ASIO_ENGINE=%s)",
+	      tl_sync_route() ? "loaded" : "did not load", tl_sync_route() ? "sync" : "unset");
 
 	if (TF_UNDER_ASAN) {
 		printf("a child forked before the first asio call has its own engine; "
@@ -183,6 +197,7 @@ int main(int argc, char **argv)
 	if (c.errlen)
 		printf("%s", c.err);
 	CHECK(c.exited && c.code == 0, "forks during the first asio call: the re-executed child %s", tl_child_how(&c));
-	printf("a child forked before the first asio call has its own engine; forks during the load: ok\n");
+	printf("a child forked before the first asio call has %s; forks during the first call: ok\n",
+	       tl_sync_route() ? "the synchronous path (UCW_ASIO_ENGINE=sync)" : "its own engine");
 	return 0;
 }

@@ -36,6 +36,7 @@ static int child_copy(const char *to, int own_engine)
 {
 	char second[64];
 	pthread_t t;
+	own_engine = own_engine && !tl_sync_route();	/* UCW_ASIO_ENGINE=sync: no engine anywhere */
 	CHECK(!own_engine || !tf_engine_mapped(), "the engine is mapped into a child forked before the first asio call");
 	snprintf(second, sizeof(second), "%s_thread", to);
 	CHECK(pthread_create(&t, NULL, thread_copy, second) == 0, "pthread_create failed");

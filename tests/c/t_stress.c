@@ -339,7 +339,10 @@ static void pipe_write(struct thread *t, struct squeue *s)
 	t->tot.written += n;
 }
 
-/* A read is submitted only when data is on its way, so that it cannot wait forever. */
+/* A read is submitted only when data is on its way, so that it cannot wait
+ * forever. On the synchronous path (UCW_ASIO_ENGINE=sync) a write runs only
+ * when a call of its own queue needs it: the writer's queue (the previous
+ * one of the thread) is synced first, so that the data is in the pipe. */
 static void pipe_read(struct thread *t, struct squeue *s)
 {
 	struct pipe_state *p = s->in;
@@ -347,6 +350,8 @@ static void pipe_read(struct thread *t, struct squeue *s)
 	struct expect e = { NULL, K_PIPE_READ, 0, 0, 0, 0 };
 	if (p->reading || p->submitted == p->read)
 		return;
+	if (tl_sync_route())
+		sync_queue(t, &t->qs[((s - t->qs) + t->nq - 1) % t->nq]);
 	r = get(s);
 	e.off = p->read;
 	p->reading = 1;

@@ -106,6 +106,22 @@ static inline void tl_fail(const char *file, int line, const char *fmt, ...)
 #define SKIP(...) \
 	do { printf("SKIP: "); printf(__VA_ARGS__); printf("\n"); fflush(stdout); exit(TL_SKIP); } while (0)
 
+/*** The route under test ***/
+
+/*
+ * ctest runs every test twice: on the engine's route, and with
+ * UCW_ASIO_ENGINE=sync, which puts the whole process on the library's
+ * synchronous C path (no engine loaded, no thread started: each request runs
+ * in the caller's thread when a later call needs its result). A test that
+ * checks what only the engine gives asserts there what the synchronous path
+ * promises instead.
+ */
+static inline int tl_sync_route(void)
+{
+	const char *v = getenv("UCW_ASIO_ENGINE");
+	return v && !strcmp(v, "sync");
+}
+
 /*** Time ***/
 
 static inline double tl_now(void)
@@ -438,6 +454,8 @@ static inline void tl_collect(pid_t pid, int fd, double deadline, struct tl_chil
 	}
 	close(fd);
 	c->err[c->errlen] = 0;
+	if (c->timed_out)
+		kill(pid, SIGKILL);	/* before waiting for it: a hung child never ends by itself */
 	for (;;) {
 		pid_t w = waitpid(pid, &status, c->timed_out ? 0 : WNOHANG);
 		if (w == pid)
@@ -463,7 +481,8 @@ static inline void tl_collect(pid_t pid, int fd, double deadline, struct tl_chil
 /*
  * Run `/proc/self/exe scenario` with stderr captured, within timeout_ms.
  * The child gets our environment without UCW_DIE_BY_ABORT, plus the
- * NAME=VALUE strings of extra_env (NULL-terminated array, or NULL).
+ * NAME=VALUE strings of extra_env (NULL-terminated array, or NULL), which
+ * replace our variables of the same names.
  */
 static inline void tl_run_child(const char *scenario, const char *const *extra_env,
 				int timeout_ms, struct tl_child *c)
@@ -480,9 +499,17 @@ static inline void tl_run_child(const char *scenario, const char *const *extra_e
 	while (extra_env && extra_env[n_extra])
 		n_extra++;
 	envp = (char **)tl_malloc((n_env + n_extra + 1) * sizeof(char *));
-	for (i = j = 0; i < n_env; i++)
-		if (strncmp(environ[i], "UCW_DIE_BY_ABORT=", 17))
+	for (i = j = 0; i < n_env; i++) {
+		int k, replaced = 0;
+		/* A variable of extra_env replaces ours (getenv takes the first). */
+		for (k = 0; k < n_extra && !replaced; k++) {
+			const char *eq = strchr(extra_env[k], '=');
+			size_t len = eq ? (size_t)(eq - extra_env[k]) + 1 : strlen(extra_env[k]);
+			replaced = !strncmp(environ[i], extra_env[k], len);
+		}
+		if (!replaced && strncmp(environ[i], "UCW_DIE_BY_ABORT=", 17))
 			envp[j++] = environ[i];
+	}
 	for (i = 0; i < n_extra; i++)
 		envp[j++] = (char *)extra_env[i];
 	envp[j] = NULL;
