@@ -84,10 +84,10 @@ type ringState struct {
 	free  []uint64   // unused tags
 	redo  fifo       // started requests to be done the plain way by a background task
 
-	waiting  bool          // the caller waits in the ring (q.mu released)
-	shutting bool          // a background task is collecting the ring (q.mu released)
-	reaped   uint64        // times the caller reaped: a task waiting for it sees it come
-	kick     chan struct{} // capacity 1: wakes a task waiting for the caller (see waitCaller)
+	waiting  bool   // the caller waits in the ring (q.mu released)
+	shutting bool   // a background task is collecting the ring (q.mu released)
+	reaped   uint64 // times the caller reaped: a task waiting for it sees it come
+	kick     wakeup // wakes a task waiting for the caller (see waitCaller)
 
 	fault func(res int32) int32 // tests: changes the results the ring gives
 }
@@ -265,12 +265,7 @@ func (q *Queue) waitRing() {
 // kickTask wakes a background task waiting for the caller (waitCaller), if
 // any. Under q.mu.
 func (q *Queue) kickTask() {
-	if q.ring.kick != nil {
-		select {
-		case q.ring.kick <- struct{}{}:
-		default:
-		}
-	}
+	q.ring.kick.wake()
 }
 
 // ringGrace is how long a background task whose next request waits only
@@ -291,17 +286,10 @@ const ringGrace = 2 * time.Millisecond
 // releases meanwhile; the caller then parks rather than use the ring.
 func (q *Queue) waitCaller() {
 	rs := &q.ring
-	if rs.kick == nil {
-		rs.kick = make(chan struct{}, 1)
-	}
+	rs.kick.reset()
 	seen := rs.reaped
 	q.mu.Unlock()
-	t := time.NewTimer(ringGrace)
-	select {
-	case <-rs.kick:
-	case <-t.C:
-	}
-	t.Stop()
+	rs.kick.wait(ringGrace)
 	q.mu.Lock()
 	if rs.reaped != seen || rs.waiting || rs.shutting || rs.inFlight() == 0 || rs.redo.len() > 0 {
 		return // the caller is at it, or there is other work: look again
@@ -417,7 +405,7 @@ func (q *Queue) collectRing(u *uring.Ring) {
 		// The kernel gives no wake-up to anyone but the ring's creator:
 		// look again in a while.
 		q.mu.Unlock()
-		time.Sleep(pause)
+		nap(pause)
 		q.mu.Lock()
 	}
 }

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Waiting for a while without a Go timer.
+//
+// The Go runtime's first timer (time.Sleep, time.NewTimer, a select with
+// time.After) starts its network poller, which holds an epoll descriptor
+// and an eventfd for the rest of the process's life: descriptors the
+// program did not open and would see (its own next descriptor numbers
+// shift). The engine's few timed waits are made with futex(2) and
+// nanosleep(2) instead, as blocking system calls.
+
+const (
+	futexWaitPrivate = 128 | 0 // FUTEX_PRIVATE_FLAG | FUTEX_WAIT
+	futexWakePrivate = 128 | 1 // FUTEX_PRIVATE_FLAG | FUTEX_WAKE
+)
+
+// A wakeup lets one goroutine wait, for a while at most, until another
+// wakes it. The zero value is ready to use.
+type wakeup struct {
+	// 0: nobody waits and no wake-up is pending; 1: a wake-up is pending;
+	// 2: a goroutine sleeps (or is about to) in futex(2) on the word.
+	word atomic.Uint32
+}
+
+// reset forgets a pending wake-up; call it before looking at what a wait
+// is for, so that a wake-up from before is not taken for a new one.
+func (w *wakeup) reset() { w.word.CompareAndSwap(1, 0) }
+
+// wake wakes the goroutine in wait, or makes its next wait return at once.
+func (w *wakeup) wake() {
+	if w.word.Swap(1) == 2 {
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWakePrivate, 1, 0, 0, 0)
+	}
+}
+
+// wait returns once wake has been called (since reset), or after d.
+func (w *wakeup) wait(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for {
+		if w.word.CompareAndSwap(1, 0) {
+			return
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		if !w.word.CompareAndSwap(0, 2) {
+			continue // a wake-up came in between
+		}
+		ts := unix.NsecToTimespec(int64(left))
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		w.word.CompareAndSwap(2, 0) // timed out, or woken for nothing
+	}
+}
+
+// nap sleeps for d, with nanosleep(2) (see above).
+func nap(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
+}
