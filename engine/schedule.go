@@ -154,10 +154,11 @@ func (q *Queue) drain() {
 
 // next returns the oldest started request not yet collected, once it is
 // done. With anyWriteback (a write-back submit at the limit) it may also
-// return a done write-back that only write-backs precede: write-backs on
-// different files or positioned ones finish in any order, and waiting for
-// the oldest would leave the others' slots empty. The counters come out
-// as in-order reaping would leave them; what differs is only which
+// return a done write-back that only write-backs on other descriptors
+// precede: write-backs on different files finish in any order, and waiting
+// for the oldest would leave the others' slots empty (see
+// doneWritebackAhead for why not ahead of one on its own descriptor).
+// The counters come out as in-order reaping would leave them; what differs is only which
 // write-back's failure, if several fail, ends the process first. Reads and
 // writes are always collected in order. When nothing of the queue has
 // started, the caller executes the next request itself instead of waiting
@@ -172,7 +173,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 				return h
 			}
 			if anyWriteback {
-				if r := q.active.removeFirst(doneWriteback, isWriteback); r != nil {
+				if r := q.active.removeFirst(doneWritebackAhead()); r != nil {
 					q.mu.Unlock()
 					return r
 				}
@@ -235,9 +236,35 @@ func (q *Queue) next(anyWriteback bool) *request {
 	}
 }
 
-func doneWriteback(r *request) bool { return r.done && r.op == OpWriteBack }
-
-func isWriteback(r *request) bool { return r.op == OpWriteBack }
+// doneWritebackAhead returns what next(true) gives removeFirst: a done
+// write-back may be collected ahead of older write-backs still running,
+// but not ahead of one on its own descriptor. One write at a time would
+// have done that older one first, and had it failed the process would have
+// ended before this write-back was written; so a failure in a chain ends
+// the process at the same submit as on the synchronous path (differential
+// tests found the engine going on to a later call).
+func doneWritebackAhead() (match, skip func(*request) bool) {
+	var older []int // descriptors of the older write-backs skipped
+	match = func(r *request) bool {
+		if !r.done || r.op != OpWriteBack {
+			return false
+		}
+		for _, fd := range older {
+			if fd == r.fd {
+				return false
+			}
+		}
+		return true
+	}
+	skip = func(r *request) bool {
+		if r.op != OpWriteBack {
+			return false
+		}
+		older = append(older, r.fd)
+		return true
+	}
+	return match, skip
+}
 
 // mayStart tells whether r, the oldest pending request, may start beside
 // the executing ones. It may look r and them up with system calls.
