@@ -31,6 +31,7 @@ package main
 #cgo CFLAGS: -I${SRCDIR}/../include
 #include <stdlib.h>
 #include "goasio.h"
+#include "rings.h"
 
 static void goasio_call_die(goasio_die_fn *f, const char *line) { f(line); }
 */
@@ -53,7 +54,17 @@ import (
 // with go-pointer keys, which live in C memory. Requests on O_DIRECT files
 // go through io_uring unless UCW_ASIO_NO_URING is set to anything but ""
 // or "0".
-var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor(), Ring: ringWanted(os.Getenv("UCW_ASIO_NO_URING"))})
+var lib = engine.New(engine.Options{Handles: goPointer{}, Fatal: die, Executor: executor(), Ring: ringWanted(os.Getenv("UCW_ASIO_NO_URING")), RingFds: ringFds{}})
+
+// ringFds keeps the rings' descriptors in C (rings.c), where the fork
+// handler closes them in a child.
+type ringFds struct{}
+
+func (ringFds) Lock()         { C.ucwasio_rings_lock() }
+func (ringFds) Unlock()       { C.ucwasio_rings_unlock() }
+func (ringFds) Add(fd int)    { C.ucwasio_rings_add(C.int(fd)) }
+func (ringFds) Close(fd int)  { C.ucwasio_rings_close(C.int(fd)) }
+func (ringFds) Forget(fd int) { C.ucwasio_rings_forget(C.int(fd)) }
 
 // ringWanted tells whether the value of UCW_ASIO_NO_URING leaves the ring on.
 func ringWanted(noURing string) bool { return noURing == "" || noURing == "0" }

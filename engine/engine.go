@@ -54,6 +54,24 @@ type Options struct {
 	// their queue where the kernel offers one, rather than handing each to
 	// a background task (see ringq.go). They then bypass Syscalls.
 	Ring bool
+	// RingFds, if set, keeps the descriptors of the queues' rings where a
+	// child forked without exec can close them (see RingFds).
+	RingFds RingFds
+}
+
+// RingFds keeps the descriptors of the rings, for the process's fork
+// handler: a child forked without exec inherits every descriptor, and one
+// that keeps a ring's open keeps the ring alive, so that shutting it in the
+// parent (to collect it from another thread, see ringq.go) would wait for
+// the child's end. The implementation closes them in the child (capi's
+// pthread_atfork handler). Lock and Unlock bracket a ring's set-up, so that
+// no fork falls between the descriptor's birth and Add.
+type RingFds interface {
+	Lock()
+	Unlock()
+	Add(fd int)    // under Lock: fd is a ring's
+	Close(fd int)  // fd, added, is closed and forgotten
+	Forget(fd int) // fd, added, is forgotten without being closed (no longer ours)
 }
 
 // Syscalls performs one read(2), write(2) or pwrite(2); tests replace it to
@@ -76,6 +94,7 @@ type Engine struct {
 	sys      Syscalls
 	holder   holder       // exec, if it has Holding
 	ring     bool         // Options.Ring
+	ringFds  RingFds      // Options.RingFds
 	rings    atomic.Int32 // rings set up and not closed (at most maxRings)
 	requests requestTable // the live requests, by their header's address (see lookup.go)
 	queues   queueCache   // the queues found lately (see lookup.go)
@@ -86,7 +105,7 @@ func New(opts Options) *Engine {
 	if opts.Handles == nil {
 		panic("engine.New: Options.Handles is required")
 	}
-	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring}
+	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring, ringFds: opts.RingFds}
 	if e.exec == nil {
 		e.exec = workqueue.New(0)
 	}

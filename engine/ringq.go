@@ -198,7 +198,17 @@ func (q *Queue) setupRing() bool {
 		rs.off = true
 		return false
 	}
+	fds := q.eng.ringFds
+	if fds != nil {
+		fds.Lock()
+	}
 	u, err := uring.New(ringEntries, ringFlags)
+	if fds != nil {
+		if err == nil {
+			fds.Add(u.Fd())
+		}
+		fds.Unlock()
+	}
 	if err != nil {
 		q.eng.rings.Add(-1)
 		// No io_uring here (ENOSYS, EPERM), none with these flags (EINVAL:
@@ -229,9 +239,10 @@ const rawWait = 5 * time.Millisecond
 // without telling the Go scheduler, as a system call that does not block
 // would: a blocking system call makes the runtime's monitor wake up every
 // 20 µs and hand the goroutine's P to another thread, which cost as much
-// CPU as the I/O itself. A garbage collection meanwhile signals the
-// thread, which ends the wait with EINTR. Only a longer wait goes the
-// ordinary way.
+// CPU as the I/O itself. Only a longer wait goes the ordinary way. The
+// engine runs without asynchronous preemption (see scripts/build-lib.sh),
+// so a garbage collection's stop of the world waits for such a wait to
+// end: up to rawWait, for the engine's own goroutines only.
 func (q *Queue) waitRing() {
 	u := q.ring.u
 	q.ring.waiting = true
@@ -247,8 +258,8 @@ func (q *Queue) waitRing() {
 	if err == uring.ErrTimeout {
 		err = u.Wait(1, -1, false)
 	}
-	if keepP {
-		q.eng.holder.Holding(-1) // h takes only its own lock
+	if q.eng.holder != nil {
+		q.eng.holder.Holding(-1) // whatever Holding(1) reported; h takes only its own lock
 	}
 	q.mu.Lock()
 	q.ring.waiting = false
@@ -378,7 +389,7 @@ func (q *Queue) replaceRing(err error) {
 		rs.off = true
 	}
 	if err == syscall.EBADF || err == syscall.EOPNOTSUPP {
-		u.Forget()
+		q.eng.forgetRing(u)
 	}
 	if rs.inFlight() > 0 {
 		rs.shutting = true
@@ -394,7 +405,7 @@ func (q *Queue) replaceRing(err error) {
 // rs.shutting set: nobody else touches the ring meanwhile.
 func (q *Queue) collectRing(u *uring.Ring) {
 	rs := &q.ring
-	u.Shut()
+	q.eng.shutRing(u)
 	for pause := 20 * time.Microsecond; ; pause = min(2*pause, 2*time.Millisecond) {
 		u.Reap(func(tag uint64, res int32) {
 			q.ringDone(q.unslot(tag), res, res < 0)
@@ -422,8 +433,28 @@ func (q *Queue) cleanupRing() {
 func (q *Queue) closeRing() {
 	rs := &q.ring
 	if rs.u != nil {
+		q.eng.shutRing(rs.u)
 		rs.u.Close()
 		q.eng.rings.Add(-1)
 		rs.u, rs.slots, rs.free = nil, nil, nil
 	}
+}
+
+// shutRing closes u's descriptor (see uring.Ring.Shut), through
+// Options.RingFds where it keeps it.
+func (e *Engine) shutRing(u *uring.Ring) {
+	if fd := u.Fd(); fd >= 0 && e.ringFds != nil {
+		u.Forget()
+		e.ringFds.Close(fd)
+	}
+	u.Shut()
+}
+
+// forgetRing makes u forget its descriptor, no longer the ring's (see
+// uring.Ring.Forget), and Options.RingFds with it.
+func (e *Engine) forgetRing(u *uring.Ring) {
+	if fd := u.Fd(); fd >= 0 && e.ringFds != nil {
+		e.ringFds.Forget(fd)
+	}
+	u.Forget()
 }

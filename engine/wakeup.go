@@ -23,42 +23,39 @@ const (
 	futexWakePrivate = 128 | 1 // FUTEX_PRIVATE_FLAG | FUTEX_WAKE
 )
 
-// A wakeup lets one goroutine wait, for a while at most, until another
-// wakes it. The zero value is ready to use.
+// A wakeup lets goroutines wait, for a while at most, until another wakes
+// them. The zero value is ready to use.
 type wakeup struct {
-	// 0: nobody waits and no wake-up is pending; 1: a wake-up is pending;
-	// 2: a goroutine sleeps (or is about to) in futex(2) on the word.
+	// 0: no wake-up since reset; 1: woken since reset; 2: goroutines may
+	// sleep in futex(2) on the word (it stays 2 after they time out).
 	word atomic.Uint32
 }
 
-// reset forgets a pending wake-up; call it before looking at what a wait
-// is for, so that a wake-up from before is not taken for a new one.
+// reset forgets a wake-up from before; call it before looking at what a
+// wait is for, so that an old wake-up is not taken for a new one.
 func (w *wakeup) reset() { w.word.CompareAndSwap(1, 0) }
 
-// wake wakes the goroutine in wait, or makes its next wait return at once.
+// wake wakes every goroutine in wait, and makes waits return at once until
+// the next reset.
 func (w *wakeup) wake() {
 	if w.word.Swap(1) == 2 {
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWakePrivate, 1, 0, 0, 0)
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWakePrivate, 1<<31-1, 0, 0, 0)
 	}
 }
 
 // wait returns once wake has been called (since reset), or after d.
 func (w *wakeup) wait(d time.Duration) {
 	deadline := time.Now().Add(d)
-	for {
-		if w.word.CompareAndSwap(1, 0) {
-			return
-		}
+	for w.word.Load() != 1 {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return
 		}
-		if !w.word.CompareAndSwap(0, 2) {
-			continue // a wake-up came in between
+		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
+			continue // woken in between
 		}
 		ts := unix.NsecToTimespec(int64(left))
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
-		w.word.CompareAndSwap(2, 0) // timed out, or woken for nothing
 	}
 }
 
