@@ -36,12 +36,9 @@ static void on_alarm(int sig)
 static int child(const char *mode)
 {
 	int writeback = !strcmp(mode, "writeback"), fd, i;
-	struct sigaction sa;
-	struct itimerval it;
 	struct asio_queue q;
 	struct asio_request *r, *reqs[BLOCKS];
 	char name[64], path[PATH_MAX + 256], *back;
-	stack_t ss;
 
 	snprintf(name, sizeof(name), "data-%d", (int)getpid());
 	fd = tl_tmpfile(name, O_WRONLY);
@@ -51,18 +48,7 @@ static int child(const char *mode)
 		SKIP("the filesystem of %s does not support O_DIRECT", tl_tmpdir());
 	CHECK(fd >= 0, "open(O_DIRECT): %s", strerror(errno));
 
-	ss.ss_sp = tl_malloc(1 << 16);
-	ss.ss_size = 1 << 16;
-	ss.ss_flags = 0;
-	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_ONSTACK;		/* and no SA_RESTART */
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction: %s", strerror(errno));
-	it.it_interval.tv_sec = it.it_value.tv_sec = 0;
-	it.it_interval.tv_usec = it.it_value.tv_usec = 100;
-	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer: %s", strerror(errno));
+	tl_alarm_every(100, on_alarm);
 
 	tl_init_queue(&q, BS, BLOCKS);
 	for (i = 0; i < BLOCKS; i++) {
@@ -81,8 +67,7 @@ static int child(const char *mode)
 			asio_put(r);
 		}
 	}
-	memset(&it, 0, sizeof(it));
-	setitimer(ITIMER_REAL, &it, NULL);
+	tl_alarm_stop();
 	asio_cleanup_queue(&q);
 	CHECK_EQ("file size", (long long)BLOCKS * BS, (long long)tl_size(fd));
 	close(fd);

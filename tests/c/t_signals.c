@@ -134,9 +134,6 @@ static void file_round(int fd, uint64_t seed)
 
 int main(void)
 {
-	struct sigaction sa;
-	struct itimerval it;
-	stack_t ss;
 	pthread_t spread, writer;
 	struct asio_request *r;
 	int fd = tl_tmpfile("data", O_RDWR), p[2], n;
@@ -145,18 +142,7 @@ int main(void)
 	tl_watchdog(25, "t_signals");
 	CHECK(pipe(p) == 0, "pipe: %s", strerror(errno));
 
-	ss.ss_sp = tl_malloc(1 << 16);
-	ss.ss_size = 1 << 16;
-	ss.ss_flags = 0;
-	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_ONSTACK;		/* and no SA_RESTART */
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction: %s", strerror(errno));
-	it.it_interval.tv_sec = it.it_value.tv_sec = 0;
-	it.it_interval.tv_usec = it.it_value.tv_usec = 1000;
-	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer: %s", strerror(errno));
+	tl_alarm_every(1000, on_alarm);
 	CHECK(!pthread_create(&spread, NULL, spreader, NULL), "pthread_create failed");
 
 	tl_init_queue(&q, BS, 2);
@@ -190,8 +176,7 @@ int main(void)
 	file_round(fd, 83);
 	file_round(fd, 84);
 
-	it.it_interval.tv_usec = it.it_value.tv_usec = 0;
-	setitimer(ITIMER_REAL, &it, NULL);
+	tl_alarm_stop();
 	stop_spreader = 1;
 	pthread_join(spread, NULL);
 	CHECK_COUNTERS(&q, 0, 0, 0);

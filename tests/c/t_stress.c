@@ -545,16 +545,7 @@ int main(int argc, char **argv)
 	tl_tmpdir();
 
 	if (with_signals) {
-		struct sigaction sa;
-		struct itimerval it;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_alarm;
-		sa.sa_flags = SA_ONSTACK;	/* and no SA_RESTART */
-		sigemptyset(&sa.sa_mask);
-		CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction: %s", strerror(errno));
-		it.it_interval.tv_sec = it.it_value.tv_sec = 0;
-		it.it_interval.tv_usec = it.it_value.tv_usec = 1000;
-		CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer: %s", strerror(errno));
+		tl_alarm_every(1000, on_alarm);
 		CHECK(!pthread_create(&spread, NULL, spreader, NULL), "pthread_create failed");
 	}
 
@@ -584,9 +575,7 @@ int main(int argc, char **argv)
 		all.verified_final += x->verified_final;
 	}
 	if (with_signals) {
-		struct itimerval it;
-		memset(&it, 0, sizeof(it));
-		setitimer(ITIMER_REAL, &it, NULL);
+		tl_alarm_stop();
 		stop_spreader = 1;
 		pthread_join(spread, NULL);
 	}

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -388,6 +389,39 @@ static inline off_t tl_size(int fd)
 	if (fstat(fd, &st) < 0)
 		tl_fail(__FILE__, __LINE__, "fstat(%d): %s", fd, strerror(errno));
 	return st.st_size;
+}
+
+/*** Signals ***/
+
+/* SIGALRM to the process every usec microseconds, taken by handler on an
+ * alternate stack of the calling thread (SA_ONSTACK, as a process with a Go
+ * runtime needs) and without SA_RESTART, so that every interruptible
+ * system call of the process may see it. */
+static inline void tl_alarm_every(long usec, void (*handler)(int))
+{
+	struct sigaction sa;
+	struct itimerval it;
+	stack_t ss;
+	ss.ss_sp = tl_malloc(1 << 16);
+	ss.ss_size = 1 << 16;
+	ss.ss_flags = 0;
+	CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGALRM, &sa, NULL) == 0, "sigaction: %s", strerror(errno));
+	it.it_interval.tv_sec = it.it_value.tv_sec = 0;
+	it.it_interval.tv_usec = it.it_value.tv_usec = usec;
+	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0, "setitimer: %s", strerror(errno));
+}
+
+/* Stops what tl_alarm_every started (a SIGALRM already sent still comes). */
+static inline void tl_alarm_stop(void)
+{
+	struct itimerval it;
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /*** Running a scenario in a child (fork + exec of /proc/self/exe) ***/
