@@ -153,6 +153,7 @@ func (e *Engine) Init(pub *QueueHeader) *Queue {
 		e.reinit(pub)
 	}
 	q := &Queue{eng: e, pub: pub, wake: make(chan struct{}, 1)}
+	q.drainTask = q.drain
 	q.publish()
 	pub.UseCount = 0
 	pub.Magic = QueueMagic

@@ -47,6 +47,7 @@ type Queue struct {
 	failed     bool          // a write-back failed: nothing more starts (see finish)
 	firstFail  *request      // the failed write-back a chain's failure is reported as (see settle)
 	wake       chan struct{} // capacity 1: a token for the parked caller
+	drainTask  func()        // q.drain, made once: a method value given to Run allocates each time
 }
 
 // request is the Go side of one struct asio_request.

@@ -367,7 +367,7 @@ func (q *Queue) redoPlain(r *request) {
 	q.kickTask()
 	if q.tasksBusy() && q.tasks < maxTasks {
 		q.tasks++
-		q.eng.exec.Run(q.drain)
+		q.eng.exec.Run(q.drainTask)
 	}
 }
 

@@ -88,7 +88,7 @@ func (q *Queue) enqueue(r *request) {
 	}
 	q.mu.Unlock()
 	if start {
-		q.eng.exec.Run(q.drain)
+		q.eng.exec.Run(q.drainTask)
 	}
 }
 
@@ -140,7 +140,7 @@ func (q *Queue) drain() {
 			// If the next request could run beside r, let another task try.
 			if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
 				q.tasks++
-				q.eng.exec.Run(q.drain)
+				q.eng.exec.Run(q.drainTask)
 			}
 		}
 		q.mu.Unlock()
@@ -206,7 +206,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			}
 			q.mu.Unlock()
 			if start {
-				q.eng.exec.Run(q.drain)
+				q.eng.exec.Run(q.drainTask)
 			}
 			if done {
 				return r
@@ -224,7 +224,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			if q.pending.len() > 0 && q.tasks == 0 && !q.failed {
 				q.tasks++
 				q.mu.Unlock()
-				q.eng.exec.Run(q.drain)
+				q.eng.exec.Run(q.drainTask)
 				q.mu.Lock()
 			}
 			continue
