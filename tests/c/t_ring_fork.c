@@ -54,17 +54,10 @@ static void *collect(void *arg)
 
 int main(void)
 {
-	unsigned char *data = tl_alloc_aligned(READS * TL_PAGE, TL_PAGE);
-	int fd = tl_tmpfile("data", O_RDWR), round;
+	int round;
 
 	tl_watchdog(60, "t_ring_fork (the parent waited for its child)");
-	tl_fill(data, READS * TL_PAGE, 7, 0);
-	tl_write_all(fd, data, READS * TL_PAGE);
-	fsync(fd);
-	dfd = tl_tmpopen("data", O_RDONLY | O_DIRECT);
-	if (dfd < 0 && errno == EINVAL)
-		SKIP("the filesystem of %s does not support O_DIRECT", tl_tmpdir());
-	CHECK(dfd >= 0, "open(O_DIRECT): %s", strerror(errno));
+	dfd = tl_direct_pattern_file("data", READS * TL_PAGE, 7);
 	tl_init_queue(&q, TL_PAGE, 1);
 	for (round = 0; round < ROUNDS; round++) {
 		int go[2], i, status;

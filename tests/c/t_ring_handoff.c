@@ -52,22 +52,13 @@ static void *submitter(void *arg)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 200, round, i;
-	char *data = (char *)tl_alloc_aligned(BS, TL_PAGE), *back = (char *)tl_alloc_aligned(WB * BS, TL_PAGE);
+	char *back = (char *)tl_alloc_aligned(WB * BS, TL_PAGE);
 
 	tl_watchdog(120, "t_ring_handoff");
 	for (i = 0; i < FILES; i++) {
 		char name[32];
-		int fd;
 		snprintf(name, sizeof(name), "data%d", i);
-		fd = tl_tmpfile(name, O_WRONLY);
-		tl_fill(data, BS, 11 + (uint64_t)i, 0);
-		tl_write_all(fd, data, BS);
-		CHECK(fsync(fd) == 0, "fsync: %s", strerror(errno));
-		close(fd);
-		fds[i] = tl_tmpopen(name, O_RDONLY | O_DIRECT);
-		if (fds[i] < 0 && errno == EINVAL)
-			SKIP("the filesystem of %s does not support O_DIRECT", tl_tmpdir());
-		CHECK(fds[i] >= 0, "open(O_DIRECT): %s", strerror(errno));
+		fds[i] = tl_direct_pattern_file(name, BS, 11 + (uint64_t)i);
 	}
 	close(tl_tmpfile("wb", O_WRONLY));
 	wfd = tl_tmpopen("wb", O_WRONLY | O_DIRECT);

@@ -28,24 +28,14 @@ int main(int argc, char **argv)
 	int fds[FILES];
 	struct asio_queue q;
 	struct asio_request *r;
-	char *big, *data;
+	char *big;
 	ssize_t first_short = -1;
 
 	tl_watchdog(120, "t_ring_shortread");
-	data = (char *)tl_alloc_aligned(FILE_SIZE, TL_PAGE);
 	for (i = 0; i < FILES; i++) {
 		char name[32];
-		int fd;
 		snprintf(name, sizeof(name), "data%d", i);
-		fd = tl_tmpfile(name, O_WRONLY);
-		tl_fill(data, FILE_SIZE, 7 + (uint64_t)i, 0);
-		tl_write_all(fd, data, FILE_SIZE);
-		CHECK(fsync(fd) == 0, "fsync: %s", strerror(errno)); /* no dirty pages for O_DIRECT reads to wait for */
-		close(fd);
-		fds[i] = tl_tmpopen(name, O_RDONLY | O_DIRECT);
-		if (fds[i] < 0 && errno == EINVAL)
-			SKIP("the filesystem of %s does not support O_DIRECT", tl_tmpdir());
-		CHECK(fds[i] >= 0, "open(O_DIRECT): %s", strerror(errno));
+		fds[i] = tl_direct_pattern_file(name, FILE_SIZE, 7 + (uint64_t)i);
 	}
 	zero = open("/dev/zero", O_RDONLY);
 	CHECK(zero >= 0, "open(/dev/zero): %s", strerror(errno));

@@ -391,6 +391,26 @@ static inline off_t tl_size(int fd)
 	return st.st_size;
 }
 
+/* A file `name` in the temporary directory holding size bytes of the
+ * pattern of seed (tl_fill), on the disk (fsync: no dirty pages for
+ * O_DIRECT reads to wait for), opened anew with O_RDONLY | O_DIRECT.
+ * Skips (77) where the filesystem has no O_DIRECT. */
+static inline int tl_direct_pattern_file(const char *name, size_t size, uint64_t seed)
+{
+	void *data = tl_alloc_aligned(size, TL_PAGE);
+	int fd = tl_tmpfile(name, O_WRONLY), dfd;
+	tl_fill(data, size, seed, 0);
+	tl_write_all(fd, data, size);
+	CHECK(fsync(fd) == 0, "fsync: %s", strerror(errno));
+	close(fd);
+	free(data);
+	dfd = tl_tmpopen(name, O_RDONLY | O_DIRECT);
+	if (dfd < 0 && errno == EINVAL)
+		SKIP("the filesystem of %s does not support O_DIRECT", tl_tmpdir());
+	CHECK(dfd >= 0, "open(O_DIRECT): %s", strerror(errno));
+	return dfd;
+}
+
 /*** Signals ***/
 
 /* SIGALRM to the process every usec microseconds, taken by handler on an
