@@ -152,7 +152,7 @@ func (e *Engine) Init(pub *QueueHeader) *Queue {
 	if pub.Magic == QueueMagic {
 		e.reinit(pub)
 	}
-	q := &Queue{eng: e, pub: pub, wake: make(chan struct{}, 1)}
+	q := &Queue{eng: e, pub: pub}
 	q.drainTask = q.drain
 	q.publish()
 	pub.UseCount = 0

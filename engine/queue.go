@@ -35,19 +35,22 @@ type Queue struct {
 	kinds     kindCache  // for readNow, which runs in the caller's thread
 
 	mu         sync.Mutex
-	pending    fifo          // submitted, not started, oldest first
-	active     fifo          // started, not collected, oldest first
-	exec       []*request    // executing now (all of them are in active too)
-	tasks      int           // background tasks scheduled or running
-	callerExec bool          // one of exec is executed by the caller's thread
-	pos        position      // the file position that positioned write-backs continue
-	waiting    bool          // the caller is (about to be) parked on wake
-	waitingWB  bool          // ... and any write-back done will do
-	ring       ringState     // positioned write-backs submitted to io_uring (see ringq.go)
-	failed     bool          // a write-back failed: nothing more starts (see finish)
-	firstFail  *request      // the failed write-back a chain's failure is reported as (see settle)
-	wake       chan struct{} // capacity 1: a token for the parked caller
-	drainTask  func()        // q.drain, made once: a method value given to Run allocates each time
+	pending    fifo       // submitted, not started, oldest first
+	active     fifo       // started, not collected, oldest first
+	exec       []*request // executing now (all of them are in active too)
+	tasks      int        // background tasks scheduled or running
+	callerExec bool       // one of exec is executed by the caller's thread
+	pos        position   // the file position that positioned write-backs continue
+	waiting    bool       // the caller is (about to be) asleep on wake
+	waitingWB  bool       // ... and any write-back done will do
+	ring       ringState  // positioned write-backs submitted to io_uring (see ringq.go)
+	failed     bool       // a write-back failed: nothing more starts (see finish)
+	firstFail  *request   // the failed write-back a chain's failure is reported as (see settle)
+	wake       wakeup     // wakes the caller (see next)
+	lingering  bool       // a background task waits for more work (see linger)
+	more       wakeup     // wakes it
+	toWake     uint8      // wake-ups to give when q.mu is released (see unlock)
+	drainTask  func()     // q.drain, made once: a method value given to Run allocates each time
 }
 
 // request is the Go side of one struct asio_request.

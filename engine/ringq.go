@@ -246,7 +246,7 @@ const rawWait = 5 * time.Millisecond
 func (q *Queue) waitRing() {
 	u := q.ring.u
 	q.ring.waiting = true
-	q.mu.Unlock()
+	q.unlock()
 	keepP := false
 	if h := q.eng.holder; h != nil {
 		keepP = h.Holding(1)
@@ -294,12 +294,12 @@ const ringGrace = 2 * time.Millisecond
 // does not, the task collects the ring's requests itself: it shuts the
 // ring (the caller's next request gets a new one) and reads their
 // completions from memory, as replaceRing does. Under q.mu, which it
-// releases meanwhile; the caller then parks rather than use the ring.
+// releases meanwhile; the caller then sleeps rather than use the ring.
 func (q *Queue) waitCaller() {
 	rs := &q.ring
 	rs.kick.reset()
 	seen := rs.reaped
-	q.mu.Unlock()
+	q.unlock()
 	rs.kick.wait(ringGrace)
 	q.mu.Lock()
 	if rs.reaped != seen || rs.waiting || rs.shutting || rs.inFlight() == 0 || rs.redo.len() > 0 {
@@ -310,9 +310,11 @@ func (q *Queue) waitCaller() {
 	q.closeRing()
 	rs.shutting = false
 	if q.waiting {
-		// The caller parked because the ring was being collected.
+		// The caller went to sleep because the ring was being collected.
 		q.waiting = false
-		q.wake <- struct{}{}
+		if q.wake.mark() {
+			q.toWake |= wakeCaller
+		}
 	}
 }
 
@@ -365,6 +367,7 @@ func (q *Queue) redoPlain(r *request) {
 	r.atPosition = false
 	q.ring.redo.push(r)
 	q.kickTask()
+	q.moreWork()
 	if q.tasksBusy() && q.tasks < maxTasks {
 		q.tasks++
 		q.eng.exec.Run(q.drainTask)
@@ -415,7 +418,7 @@ func (q *Queue) collectRing(u *uring.Ring) {
 		}
 		// The kernel gives no wake-up to anyone but the ring's creator:
 		// look again in a while.
-		q.mu.Unlock()
+		q.unlock()
 		nap(pause)
 		q.mu.Lock()
 	}
@@ -426,7 +429,7 @@ func (q *Queue) collectRing(u *uring.Ring) {
 func (q *Queue) cleanupRing() {
 	q.mu.Lock()
 	q.closeRing()
-	q.mu.Unlock()
+	q.unlock()
 }
 
 // closeRing tears the queue's ring down; nothing is in it. Under q.mu.

@@ -1,6 +1,11 @@
 package engine
 
-import "golang.org/x/sys/unix"
+import (
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // Scheduling of one queue's requests.
 //
@@ -52,20 +57,22 @@ func (q *Queue) enqueue(r *request) {
 		}
 	}
 	q.mu.Lock()
-	if !alone && r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.tasks == 0 && !q.failed {
+	if !alone && r.op == OpRead && q.pending.len() == 0 && len(q.exec) == 0 && q.idleTasks() && !q.failed {
 		// Nothing else of the queue is in the engine but requests done
-		// and waiting in active: no lock is needed until r is published.
-		q.mu.Unlock()
+		// and waiting in active: no lock is needed until r is published
+		// (a lingering task only looks at pending and redo, under q.mu).
+		q.unlock()
 		done := r.readNow()
 		q.mu.Lock()
 		if done {
 			q.active.push(r)
 			r.done = true
-			q.mu.Unlock()
+			q.unlock()
 			return
 		}
 	}
 	q.pending.push(r)
+	q.moreWork()
 	// The kind cache tells without system calls what surely is not for
 	// the ring (page-cache files, pipes). Where it asked the kernel, its
 	// answer is r's look-up, which ringStart would make now.
@@ -75,7 +82,7 @@ func (q *Queue) enqueue(r *request) {
 				r.file = f
 			}
 			if q.ringStart() {
-				q.mu.Unlock()
+				q.unlock()
 				return
 			}
 		}
@@ -86,10 +93,16 @@ func (q *Queue) enqueue(r *request) {
 	if start {
 		q.tasks++
 	}
-	q.mu.Unlock()
+	q.unlock()
 	if start {
 		q.eng.exec.Run(q.drainTask)
 	}
+}
+
+// idleTasks tells whether the queue has no background task but one that
+// lingers (see linger).
+func (q *Queue) idleTasks() bool {
+	return q.tasks == 0 || q.tasks == 1 && q.lingering
 }
 
 // tasksBusy tells whether every background task is executing a request,
@@ -122,12 +135,18 @@ func (q *Queue) mayOverlap(r *request) bool {
 // reap them, for a while (see waitCaller).
 func (q *Queue) drain() {
 	q.mu.Lock()
+	lingered, yielded := false, time.Now()
 	for {
 		r := q.ring.redo.pop()
 		if r == nil {
 			r = q.pending.peek()
 			if r == nil || q.failed {
-				break
+				if lingered || q.lingering || q.failed || q.active.len() == 0 {
+					break
+				}
+				q.linger(&yielded)
+				lingered = true
+				continue
 			}
 			if !q.mayStart(r) {
 				if q.ring.inFlight() > 0 && len(q.exec) == q.ring.inFlight() {
@@ -136,6 +155,7 @@ func (q *Queue) drain() {
 				}
 				break
 			}
+			lingered = false
 			q.start(r, true)
 			// If the next request could run beside r, let another task try.
 			if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
@@ -143,13 +163,98 @@ func (q *Queue) drain() {
 				q.eng.exec.Run(q.drainTask)
 			}
 		}
-		q.mu.Unlock()
+		lingered = false
+		q.unlock()
 		r.execute()
 		q.mu.Lock()
 		q.finish(r)
 	}
 	q.tasks--
+	q.unlock()
+}
+
+// lingerFor is how long a background task that ran out of work waits for
+// more while its queue has requests out: longer than a streaming caller
+// takes between submissions (a 1 MiB O_DIRECT read takes about 1 ms on a
+// disk of 1 GB/s), short enough to leave nothing behind for long.
+const lingerFor = 2 * time.Millisecond
+
+// linger waits up to lingerFor for more work for a background task, in
+// futex(2): a task that ended at once would park its goroutine and its
+// thread, and the next request of a stream (a write-back every read, say)
+// would wake both again through the Go scheduler, whose hand-offs and
+// idle threads' spinning cost more CPU than the write itself. The task
+// keeps its P meanwhile where the executor makes room for it (see
+// waitRing for what that means to a garbage collection). One task of
+// a queue lingers at a time (q.lingering); whatever gives the tasks work
+// wakes it (moreWork). Under q.mu, which it releases meanwhile.
+func (q *Queue) linger(yielded *time.Time) {
+	q.lingering = true
+	q.more.reset()
+	q.unlock()
+	if now := time.Now(); now.Sub(*yielded) > yieldEvery {
+		runtime.Gosched()
+		*yielded = now
+	}
+	if h := q.eng.holder; h != nil && h.Holding(0) {
+		q.more.waitRaw(lingerFor) // the executor counts this task's P among its busy ones
+	} else {
+		q.more.wait(lingerFor)
+	}
+	q.mu.Lock()
+	q.lingering = false
+}
+
+// yieldEvery is how often a task that keeps lingering goes through the Go
+// scheduler. A goroutine that never does is taken for one that runs too
+// long: after 10 ms the runtime's monitor takes its P from it in its next
+// system call, and then polls every 20 µs for a while, which costs more
+// CPU than all of the task's work. One yield costs a few hundred
+// nanoseconds and perhaps the wake-up of an idle thread.
+const yieldEvery = 4 * time.Millisecond
+
+// sleep waits until the caller is woken (q.wake). Without q.mu.
+func (q *Queue) sleep() {
+	h := q.eng.holder
+	if h != nil {
+		woken := h.Holding(1) && q.wake.waitRaw(rawWait)
+		h.Holding(-1)
+		if woken {
+			return
+		}
+	}
+	q.wake.sleep()
+}
+
+// moreWork wakes the lingering task, if any: a request is pending, a
+// request is to be redone, or one finished (and the next may start now).
+// Under q.mu.
+func (q *Queue) moreWork() {
+	if q.lingering && q.more.mark() {
+		q.toWake |= wakeTask
+	}
+}
+
+// Wake-ups due to q.mu's holder, given once it released q.mu (see unlock).
+const (
+	wakeCaller = 1 << iota // q.wake: the caller sleeps (next)
+	wakeTask               // q.more: a task lingers (linger)
+)
+
+// unlock releases q.mu, then wakes whom its holder marked for waking: a
+// goroutine woken before would find q.mu held, and park on it through the
+// Go scheduler, which for the caller's goroutine (locked to its C thread)
+// means two more thread switches.
+func (q *Queue) unlock() {
+	w := q.toWake
+	q.toWake = 0
 	q.mu.Unlock()
+	if w&wakeCaller != 0 {
+		q.wake.wakeSleepers()
+	}
+	if w&wakeTask != 0 {
+		q.more.wakeSleepers()
+	}
 }
 
 // next returns the oldest started request not yet collected, once it is
@@ -169,24 +274,24 @@ func (q *Queue) next(anyWriteback bool) *request {
 		if h := q.active.peek(); h != nil {
 			if h.done {
 				q.active.pop()
-				q.mu.Unlock()
+				q.unlock()
 				return h
 			}
 			if anyWriteback {
 				if r := q.active.removeFirst(doneWritebackAhead()); r != nil {
-					q.mu.Unlock()
+					q.unlock()
 					return r
 				}
 			}
 		} else {
 			r := q.pending.peek()
 			if r == nil {
-				q.mu.Unlock()
+				q.unlock()
 				q.eng.internal(call(q.busy).String(), "a request is running but none is pending or started")
 			}
 			q.start(r, false)
 			q.callerExec = true
-			q.mu.Unlock()
+			q.unlock()
 			r.execute()
 			q.mu.Lock()
 			q.callerExec = false
@@ -204,7 +309,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			if done {
 				q.active.pop() // r: nothing was started before it
 			}
-			q.mu.Unlock()
+			q.unlock()
 			if start {
 				q.eng.exec.Run(q.drainTask)
 			}
@@ -223,15 +328,21 @@ func (q *Queue) next(anyWriteback bool) *request {
 			}
 			if q.pending.len() > 0 && q.tasks == 0 && !q.failed {
 				q.tasks++
-				q.mu.Unlock()
+				q.unlock()
 				q.eng.exec.Run(q.drainTask)
 				q.mu.Lock()
 			}
 			continue
 		}
+		// Asleep in futex(2), not parked on a channel: the caller's
+		// goroutine is locked to its C thread, and the runtime hands a
+		// locked goroutine woken from a channel to its thread through
+		// the scheduler (two thread switches and the idle threads' spin);
+		// a futex wakes the thread directly.
 		q.waiting, q.waitingWB = true, anyWriteback
-		q.mu.Unlock()
-		<-q.wake
+		q.wake.reset()
+		q.unlock()
+		q.sleep()
 		q.mu.Lock()
 	}
 }
@@ -377,11 +488,14 @@ func (q *Queue) finish(r *request) {
 	} else {
 		r.done = true
 	}
+	q.moreWork()
 	// The caller waits only for the oldest started request, or for any
 	// write-back.
 	if q.waiting && (settled || r.done && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack)) {
 		q.waiting = false
-		q.wake <- struct{}{}
+		if q.wake.mark() {
+			q.toWake |= wakeCaller
+		}
 	}
 }
 

@@ -38,9 +38,20 @@ func (w *wakeup) reset() { w.word.CompareAndSwap(1, 0) }
 // wake wakes every goroutine in wait, and makes waits return at once until
 // the next reset.
 func (w *wakeup) wake() {
-	if w.word.Swap(1) == 2 {
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWakePrivate, 1<<31-1, 0, 0, 0)
+	if w.mark() {
+		w.wakeSleepers()
 	}
+}
+
+// mark is wake without the system call: it records the wake-up and tells
+// whether goroutines may sleep in futex(2) and need wakeSleepers. A lock
+// holder marks, and wakes the sleepers once it has released the lock,
+// which they would otherwise find held.
+func (w *wakeup) mark() bool { return w.word.Swap(1) == 2 }
+
+// wakeSleepers wakes the goroutines asleep in futex(2) on w.
+func (w *wakeup) wakeSleepers() {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWakePrivate, 1<<31-1, 0, 0, 0)
 }
 
 // wait returns once wake has been called (since reset), or after d.
@@ -56,6 +67,37 @@ func (w *wakeup) wait(d time.Duration) {
 		}
 		ts := unix.NsecToTimespec(int64(left))
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	}
+}
+
+// waitRaw is wait without telling the Go scheduler: the goroutine keeps
+// its P (the runtime sees it running, not in a system call), which a
+// garbage collection's stop of the world waits for; so d must be short.
+// It tells whether wake was called.
+func (w *wakeup) waitRaw(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for w.word.Load() != 1 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
+			continue // woken in between
+		}
+		ts := unix.NsecToTimespec(int64(left))
+		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	}
+	return true
+}
+
+// sleep returns once wake has been called (since reset), however long
+// that takes.
+func (w *wakeup) sleep() {
+	for w.word.Load() != 1 {
+		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
+			continue // woken in between
+		}
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, 0, 0, 0)
 	}
 }
 

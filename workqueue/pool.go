@@ -110,7 +110,8 @@ func (p *Pool) Run(task func()) {
 // once, in the caller's goroutine), as long as its limit leaves a P for
 // them; an unmanaged one (GOMAXPROCS chosen by the user) does not. A
 // goroutine told false had better release its P. Every Holding(n) is to be
-// matched by a Holding(-n), whatever it reported.
+// matched by a Holding(-n), whatever it reported; Holding(0) only asks
+// whether the goroutines counted so far have room.
 func (p *Pool) Holding(n int) bool {
 	p.mu.Lock()
 	if p.maxProcs == 0 {
