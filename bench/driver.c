@@ -25,15 +25,15 @@
  *	system call. It runs the pingpong and page-cached multiqueue cases, where
  *	ucw-asio / floor is what the engine's own work costs.
  *
- *	liburing (registered buffers) (bench-uring-fixed) is the liburing peer
- *	as a careful user writes it: buffers registered with the ring, READ_FIXED
- *	and WRITE_FIXED. It runs the O_DIRECT cases (stream, writeback, O_DIRECT
- *	multiqueue), where registration spares the kernel pinning the user's
- *	pages at every request; page-cached reads copy into the buffer either
- *	way (4 KiB pingpong 3-4% faster, 1 byte the same: not worth the bench's
- *	time). Where it cannot register them (RLIMIT_MEMLOCK, an old kernel) it
- *	exits EXIT_UNAVAILABLE saying why: its cells show "–" and the report
- *	quotes the reason.
+ *	bench-uring-fixed, "liburing (registered buffers)" in the report, is
+ *	the liburing peer as a careful user writes it: buffers registered with
+ *	the ring, READ_FIXED and WRITE_FIXED. It runs the O_DIRECT cases
+ *	(stream, writeback, O_DIRECT multiqueue), where registration spares the
+ *	kernel pinning the user's pages at every request; page-cached reads
+ *	copy into the buffer either way (4 KiB pingpong 3-4% faster, 1 byte the
+ *	same: not worth the bench's time). Where it cannot register them
+ *	(RLIMIT_MEMLOCK, an old kernel) it exits EXIT_UNAVAILABLE saying why:
+ *	its cells show "–" and the report quotes the reason.
  */
 
 #define _GNU_SOURCE
