@@ -9,6 +9,7 @@
 # bench-floor is the design's floor: bench-ucw's program on a copy of the public
 # library (libucw-asio.so.1) that loads, from build/bench/floor/, an engine doing
 # nothing but the system call (bench/floor/, its own Go module, built only here).
+# bench-uring-fixed is bench-uring with registered buffers (sys_uring.c with -DURING_FIXED).
 
 BENCH_BIN    := $(BUILD)/bench
 BENCH_DIR    ?= $(BUILD)/bench-data
@@ -16,7 +17,7 @@ BENCH_ARGS   ?=
 BENCH_CFLAGS := -std=gnu99 -O2 -Wall -Wextra -Werror -Iinclude -pthread
 BENCH_COMMON := bench/main.c bench/common.c
 BENCH_DEPS   := $(BENCH_COMMON) bench/common.h bench/sys.h
-BENCH_PROGS  := $(addprefix $(BENCH_BIN)/,bench-ucw bench-floor bench-plain bench-uring bench-aio tiny driver)
+BENCH_PROGS  := $(addprefix $(BENCH_BIN)/,bench-ucw bench-floor bench-plain bench-uring bench-uring-fixed bench-aio tiny driver)
 FLOOR_DIR    := $(BENCH_BIN)/floor
 BENCH_RUN     = $(BENCH_BIN)/driver --bin $(BENCH_BIN) --lib $(BUILD)/libucw-asio.so --dir $(BENCH_DIR)
 
@@ -61,6 +62,10 @@ $(BENCH_BIN)/bench-plain: $(BENCH_DEPS) bench/sys_plain.c | $(BENCH_BIN)
 
 $(BENCH_BIN)/bench-uring: $(BENCH_DEPS) bench/sys_uring.c | $(BENCH_BIN) uring-dep
 	$(CC) $(BENCH_CFLAGS) $(BENCH_COMMON) bench/sys_uring.c -luring -o $@
+
+# The same peer with registered buffers (READ_FIXED / WRITE_FIXED).
+$(BENCH_BIN)/bench-uring-fixed: $(BENCH_DEPS) bench/sys_uring.c | $(BENCH_BIN) uring-dep
+	$(CC) $(BENCH_CFLAGS) -DURING_FIXED $(BENCH_COMMON) bench/sys_uring.c -luring -o $@
 
 $(BENCH_BIN)/bench-aio: $(BENCH_DEPS) bench/sys_aio.c | $(BENCH_BIN)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_COMMON) bench/sys_aio.c -lrt -o $@

@@ -60,6 +60,18 @@ void die_errno(const char *fmt, ...)
 	exit(1);
 }
 
+void unavailable(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	fprintf(stderr, "bench: %s\n", msg);
+	printf("UNAVAILABLE %s\n", msg);
+	exit(EXIT_UNAVAILABLE);
+}
+
 /* splitmix64 of the word index: any word of a file can be computed alone. */
 uint64_t pattern_word(uint64_t seed, uint64_t off)
 {

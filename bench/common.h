@@ -24,6 +24,15 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* die() with ": strerror(errno)" appended. */
 void die_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* The exit status of a bench program whose system cannot run here (the driver shows "–"). */
+#define EXIT_UNAVAILABLE 77
+/*
+ * The system cannot run here (e.g. the kernel or RLIMIT_MEMLOCK refuses what
+ * it needs): says why in one line on stderr, and as "UNAVAILABLE why" on
+ * stdout for the driver, then exits with EXIT_UNAVAILABLE.
+ */
+void unavailable(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
 /* The 8-byte word stored at byte offset off (a multiple of 8) of a file made with seed. */
 uint64_t pattern_word(uint64_t seed, uint64_t off);
 /* The byte at any offset of such a file (little-endian words). */

@@ -2,7 +2,8 @@
  *	ucw-asio benchmarks: the driver behind `make bench`.
  *
  *	Makes the data files, then for each round runs every workload for every
- *	system (ucw-asio, plain read/write, liburing, POSIX AIO), each run a
+ *	system (ucw-asio, plain read/write, liburing, liburing with registered
+ *	buffers, POSIX AIO, the floor), each run a
  *	fresh process, the systems interleaved (the order rotates by round), and
  *	prints one Markdown report: medians with min-max over rounds, ratios
  *	ucw-asio / peer computed per round, and the performance targets with a
@@ -23,6 +24,16 @@
  *	same program and public library on an engine that does nothing but the
  *	system call. It runs the pingpong and page-cached multiqueue cases, where
  *	ucw-asio / floor is what the engine's own work costs.
+ *
+ *	bench-uring-fixed, "liburing (registered buffers)" in the report, is
+ *	the liburing peer as a careful user writes it: buffers registered with
+ *	the ring, READ_FIXED and WRITE_FIXED. It runs the O_DIRECT cases
+ *	(stream, writeback, O_DIRECT multiqueue), where registration spares the
+ *	kernel pinning the user's pages at every request; page-cached reads
+ *	copy into the buffer either way (4 KiB pingpong 3-4% faster, 1 byte the
+ *	same: not worth the bench's time). Where it cannot register them
+ *	(RLIMIT_MEMLOCK, an old kernel) it exits EXIT_UNAVAILABLE saying why:
+ *	its cells show "–" and the report quotes the reason.
  */
 
 #define _GNU_SOURCE
@@ -44,7 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NSYS 5
+#define NSYS 6
 #define MAXROUNDS 50
 #define MAXCASES 40
 #define MAXARGS 32
@@ -53,11 +64,13 @@
 #define URING 2
 #define AIO 3
 #define FLOOR 4
+#define URING_FIXED 5
 
-static const char *const sys_id[NSYS] = { "ucw", "plain", "uring", "aio", "floor" };
-static const char *const sys_label[NSYS] = { "ucw-asio", "plain", "liburing", "POSIX AIO", "floor" };
-/* The order of the systems in the tables: the floor beside ucw-asio. */
-static const int shown[NSYS] = { UCW, FLOOR, PLAIN, URING, AIO };
+static const char *const sys_id[NSYS] = { "ucw", "plain", "uring", "aio", "floor", "uring-fixed" };
+static const char *const sys_label[NSYS] = { "ucw-asio", "plain", "liburing", "POSIX AIO", "floor",
+					     "liburing (registered buffers)" };
+/* The order of the systems in the tables: the floor beside ucw-asio, liburing's two peers together. */
+static const int shown[NSYS] = { UCW, FLOOR, PLAIN, URING, URING_FIXED, AIO };
 
 #define SRC_SEED 0x5eed0001ULL
 #define PING_SEED 0x5eed0002ULL
@@ -101,6 +114,8 @@ struct meas {
 static struct casedef cases[MAXCASES];
 static int ncases;
 static struct meas res[MAXCASES][NSYS][MAXROUNDS];
+/* Why a system is unavailable in a case (its program exited EXIT_UNAVAILABLE), or NULL. */
+static char *unavail[MAXCASES][NSYS];
 
 static struct {
 	int have;
@@ -337,10 +352,48 @@ static void make_cases(void)
 
 /*** Running a bench program ***/
 
-/* Whether system s runs case ci: every system but the floor runs every case. */
+/*
+ * Whether system s runs case ci: every system runs every case, but the floor
+ * only those marked for it, and liburing with registered buffers the O_DIRECT ones.
+ */
 static int runs(int ci, int s)
 {
-	return s != FLOOR || cases[ci].floor;
+	if (s == FLOOR)
+		return cases[ci].floor;
+	if (s == URING_FIXED)
+		return cases[ci].direct;
+	return 1;
+}
+
+/*
+ * A bench program's stderr goes to a scratch file, copied to ours once it has
+ * ended: all of it, but for the one line of a system unavailable here, which
+ * the progress line and the report quote instead.
+ */
+static int child_stderr(void)
+{
+	static int fd = -1;
+	if (fd < 0) {
+		FILE *f = tmpfile();
+		if (!f)
+			die_errno("tmpfile");
+		fd = fileno(f);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);	/* dup2 onto 2 clears it there */
+	}
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		die_errno("the scratch file for the programs' stderr");
+	return fd;
+}
+
+static void copy_stderr(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	off_t off = 0;
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		write_full(2, buf, n, "stderr");
+		off += n;
+	}
 }
 
 static double field(const char *line, const char *key, int *ok)
@@ -369,6 +422,7 @@ static void run_case(int ci, int s, int round)
 	int p[2];
 	if (pipe(p) < 0)
 		die_errno("pipe");
+	int err = child_stderr();
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -376,6 +430,7 @@ static void run_case(int ci, int s, int round)
 		die_errno("fork");
 	if (!pid) {
 		dup2(p[1], 1);
+		dup2(err, 2);
 		close(p[0]);
 		close(p[1]);
 		if (c->pinned) {
@@ -407,7 +462,19 @@ static void run_case(int ci, int s, int round)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die_errno("waitpid");
-	char *line = strstr(out, "RESULT ");
+	char *line = strstr(out, "UNAVAILABLE ");
+	if (s != UCW && WIFEXITED(st) && WEXITSTATUS(st) == EXIT_UNAVAILABLE && line) {
+		line += strlen("UNAVAILABLE ");
+		line[strcspn(line, "\n")] = 0;
+		unavail[ci][s] = strdup(line);
+		if (!unavail[ci][s])
+			die("out of memory");
+		if (raw)
+			fprintf(raw, "%d\t%s\t%s\t\t\tunavailable: %s\n", round + 1, c->id, sys_id[s], line);
+		return;
+	}
+	copy_stderr(err);
+	line = strstr(out, "RESULT ");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) || !line) {
 		char how[64];
 		if (WIFSIGNALED(st))
@@ -685,6 +752,28 @@ static const char *label(int ci, int s)
 	return s == PLAIN ? cases[ci].plain_label : sys_label[s];
 }
 
+/*
+ * For cases first to last: each system unavailable in some, with the cases
+ * and its program's reason, one line per system and reason, each after lead.
+ */
+static void unavailable_notes(FILE *f, int first, int last, const char *lead)
+{
+	for (int s = 0; s < NSYS; s++)
+		for (int ci = first; ci <= last; ci++) {
+			const char *why = unavail[ci][s];
+			int dup = 0;
+			for (int cj = first; why && cj < ci && !dup; cj++)
+				dup = unavail[cj][s] && !strcmp(unavail[cj][s], why);
+			if (!why || dup)
+				continue;
+			fprintf(f, "%s%s could not run in", lead, sys_label[s]);
+			for (int cj = ci, n = 0; cj <= last; cj++)
+				if (unavail[cj][s] && !strcmp(unavail[cj][s], why))
+					fprintf(f, "%s %s", n++ ? "," : "", cases[cj].id);
+			fprintf(f, " (shown as –): `%s`\n", why);
+		}
+}
+
 static void table_simple(FILE *f, int ci)
 {
 	struct casedef *c = &cases[ci];
@@ -704,6 +793,7 @@ static void table_simple(FILE *f, int ci)
 		fprintf(f, "| %s | %s | %s | %s | %s |\n", label(ci, s), v.n ? num(v.med) : "–", range(v),
 			s == UCW ? "—" : medrange(ratio_stats(ci, UCW, ci, s, 0)), cpu.n ? num(cpu.med) : "–");
 	}
+	unavailable_notes(f, ci, ci, "\n");
 }
 
 static void table_multiqueue(FILE *f, int first)
@@ -727,6 +817,10 @@ static void table_multiqueue(FILE *f, int first)
 				ci == first ? "1" : medrange(ratio_stats(ci, s, first, s, 0)),
 				s == UCW ? "—" : medrange(ratio_stats(ci, UCW, ci, s, 0)), cpu.n ? num(cpu.med) : "–");
 		}
+	int last = first;
+	while (last + 1 < ncases && cases[last + 1].base == first)
+		last++;
+	unavailable_notes(f, first, last, "\n");
 }
 
 static void table_fairness(FILE *f, int ci)
@@ -894,8 +988,13 @@ static void targets(FILE *f)
 static void summary(FILE *f)
 {
 	fprintf(f, "\n### Summary (medians over rounds)\n\n");
-	fprintf(f, "| workload | unit | ucw-asio | floor | plain | liburing | POSIX AIO |\n"
-		"|---|---|---:|---:|---:|---:|---:|\n");
+	fprintf(f, "| workload | unit |");
+	for (int k = 0; k < NSYS; k++)
+		fprintf(f, " %s |", sys_label[shown[k]]);
+	fprintf(f, "\n|---|---|");
+	for (int k = 0; k < NSYS; k++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
 	for (int ci = 0; ci < ncases; ci++) {
 		struct casedef *c = &cases[ci];
 		const char *unit = c->kind == LAT ? "µs/request, lower is better" :
@@ -926,29 +1025,46 @@ static void summary(FILE *f)
 			b[n] = startup[r].mb_with - startup[r].mb_without;
 			n++;
 		}
-	if (n) {
-		fprintf(f, "| loaded, never called: start-up added | ms, lower is better | %s | | | | |\n",
-			num(stats(a, n).med));
-		fprintf(f, "| loaded, never called: max RSS added | MB, lower is better | %s | | | | |\n",
-			num(stats(b, n).med));
+	for (int row = 0; n && row < 2; row++) {
+		fprintf(f, "| loaded, never called: %s | %s |", row ? "max RSS added" : "start-up added",
+			row ? "MB, lower is better" : "ms, lower is better");
+		fprintf(f, " %s |", num(stats(row ? b : a, n).med));
+		for (int k = 1; k < NSYS; k++)
+			fprintf(f, " |");
+		fprintf(f, "\n");
 	}
 }
 
-/* ucw-asio / floor, / plain, / liburing per case: medians of the per-round ratios. */
+/*
+ * ucw-asio / floor, / plain, / liburing, / liburing with registered buffers
+ * per case: medians of the per-round ratios; for the stream, CPU per GiB too.
+ */
 static void ratios(FILE *f)
 {
-	static const int peer[] = { FLOOR, PLAIN, URING };
+	static const int peer[] = { FLOOR, PLAIN, URING, URING_FIXED };
+	const unsigned npeer = sizeof(peer) / sizeof(peer[0]);
 	fprintf(f, "\n### Ratios ucw-asio / peer (median of the per-round ratios, min–max)\n\n");
-	fprintf(f, "Time per request: below 1 means ucw-asio is faster; GB/s: above 1 means ucw-asio is faster. "
-		"The floor runs the pingpong and page-cached multiqueue cases only.\n\n");
-	fprintf(f, "| workload | ucw-asio / floor | ucw-asio / plain | ucw-asio / liburing |\n|---|---:|---:|---:|\n");
+	fprintf(f, "Time per request and CPU: below 1 means ucw-asio is faster (uses less); GB/s: above 1 means "
+		"ucw-asio is faster. The floor runs the pingpong and page-cached multiqueue cases only, liburing "
+		"with registered buffers the `O_DIRECT` ones.\n\n");
+	fprintf(f, "| workload |");
+	for (unsigned k = 0; k < npeer; k++)
+		fprintf(f, " ucw-asio / %s |", sys_label[peer[k]]);
+	fprintf(f, "\n|---|");
+	for (unsigned k = 0; k < npeer; k++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
 	for (int ci = 0; ci < ncases; ci++) {
 		if (cases[ci].kind == FAIR)
 			continue;
-		fprintf(f, "| %s |", cases[ci].short_title);
-		for (unsigned k = 0; k < sizeof(peer) / sizeof(peer[0]); k++)
-			fprintf(f, " %s |", medrange(ratio_stats(ci, UCW, ci, peer[k], 0)));
-		fprintf(f, "\n");
+		for (int which = 0; which < 2; which++) {
+			if (which && strcmp(cases[ci].id, "stream"))
+				break;
+			fprintf(f, "| %s%s |", cases[ci].short_title, which ? ", CPU s/GiB" : "");
+			for (unsigned k = 0; k < npeer; k++)
+				fprintf(f, " %s |", medrange(ratio_stats(ci, UCW, ci, peer[k], which)));
+			fprintf(f, "\n");
+		}
 	}
 }
 
@@ -990,8 +1106,11 @@ static void report(FILE *f, const char *date)
 		"call (`bench/floor/`), so a request pays the C library's indirect call and four C-to-Go "
 		"crossings; ucw-asio / floor is what the engine's own work costs\n");
 	fprintf(f, "- peers: plain synchronous `read`/`write` (no library), liburing one SQE per "
-		"`io_uring_submit` at explicit offsets, glibc POSIX AIO (`aio_read`/`aio_write` + `aio_suspend`); "
+		"`io_uring_submit` at explicit offsets, the same with registered buffers "
+		"(`io_uring_register_buffers`, `READ_FIXED`/`WRITE_FIXED`) in the `O_DIRECT` cases, "
+		"glibc POSIX AIO (`aio_read`/`aio_write` + `aio_suspend`); "
 		"CPU = `getrusage(RUSAGE_SELF)` user + system of all threads over the timed part\n");
+	unavailable_notes(f, 0, ncases - 1, "- ");
 	fprintf(f, "- reproduce: `make bench` (`make bench-quick` for the quick mode); this report is also in "
 		"`%s/results.md`, raw figures in `%s/raw.tsv`\n", cfg.bin, cfg.bin);
 	targets(f);
@@ -1115,14 +1234,23 @@ int main(int argc, char **argv)
 	for (int r = 0; r < cfg.rounds; r++) {
 		for (int ci = 0; ci < ncases; ci++) {
 			fprintf(stderr, "[round %d/%d] %-22s", r + 1, cfg.rounds, cases[ci].id);
+			int gone = 0;
 			for (int k = 0; k < NSYS; k++) {
 				int s = (k + r) % NSYS;
-				if (!runs(ci, s))
+				if (!runs(ci, s) || unavail[ci][s])
 					continue;
 				run_case(ci, s, r);
-				fprintf(stderr, " %s %s", sys_id[s], num(res[ci][s][r].v));
+				if (unavail[ci][s]) {
+					fprintf(stderr, " %s unavailable", sys_id[s]);
+					gone |= 1 << s;
+				} else
+					fprintf(stderr, " %s %s", sys_id[s], num(res[ci][s][r].v));
 			}
 			fprintf(stderr, "\n");
+			for (int s = 0; s < NSYS; s++)
+				if (gone & 1 << s)
+					fprintf(stderr, "    %s is unavailable here, not run again in %s: %s\n",
+						sys_label[s], cases[ci].id, unavail[ci][s]);
 		}
 		if (wanted("startup")) {
 			run_startup(r);

@@ -4,8 +4,10 @@
  *	Usage: bench-SYS WORKLOAD [options]; prints one line
  *	  RESULT seconds=S bytes=B requests=N cpu=C
  *	(fairness: RESULT alone_s=.. alone_req=.. blocked_s=.. blocked_req=.. stalled=0|1 cpu=..)
- *	and exits 0, or says on stderr what went wrong and exits 1. The driver
- *	(driver.c) runs these programs; they can be run by hand, too.
+ *	and exits 0, or says on stderr what went wrong and exits 1; a system that
+ *	cannot run here (bench-uring-fixed where buffers cannot be registered)
+ *	says why on stderr and in a line "UNAVAILABLE why", and exits 77. The
+ *	driver (driver.c) runs these programs; they can be run by hand, too.
  *
  *	Workloads:
  *	  pingpong   --file F --len L --seconds T --seed S

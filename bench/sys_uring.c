@@ -2,6 +2,13 @@
  *	ucw-asio benchmarks: liburing, the fast asynchronous peer. Explicit
  *	offsets (io_uring has no ordered current-position requests); each request
  *	is submitted by its own io_uring_submit(), as asio submits one at a time.
+ *
+ *	Built twice: bench-uring, and with -DURING_FIXED bench-uring-fixed, what
+ *	a careful liburing user writes for long-lived buffers: each ring's buffers
+ *	are registered with it (io_uring_register_buffers) and every read and
+ *	write is a READ_FIXED / WRITE_FIXED on them (the fairness blocker's
+ *	1-byte read excepted). Where the kernel or RLIMIT_MEMLOCK refuses the
+ *	registration, bench-uring-fixed says so and exits EXIT_UNAVAILABLE.
  */
 
 #define _GNU_SOURCE
@@ -10,17 +17,26 @@
 
 #include <errno.h>
 #include <liburing.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 
+#ifdef URING_FIXED
+#define FIXED 1
+const char sys_name[] = "liburing-fixed";
+#else
+#define FIXED 0
 const char sys_name[] = "liburing";
+#endif
 
 static void ring_init(struct io_uring *ring, unsigned entries)
 {
 	int err = io_uring_queue_init(entries, ring, 0);
 	if (err < 0) {
 		errno = -err;
-		die_errno("liburing: io_uring_queue_init");
+		die_errno("%s: io_uring_queue_init", sys_name);
 	}
 }
 
@@ -28,7 +44,7 @@ static struct io_uring_sqe *sqe_get(struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	if (!sqe)
-		die("liburing: the submission queue is full");
+		die("%s: the submission queue is full", sys_name);
 	return sqe;
 }
 
@@ -40,7 +56,7 @@ static void submit(struct io_uring *ring)
 	while (n == -EINTR);
 	if (n < 0) {
 		errno = -n;
-		die_errno("liburing: io_uring_submit");
+		die_errno("%s: io_uring_submit", sys_name);
 	}
 }
 
@@ -54,12 +70,58 @@ static uint64_t reap(struct io_uring *ring, int *res)
 	while (err == -EINTR);
 	if (err < 0) {
 		errno = -err;
-		die_errno("liburing: io_uring_wait_cqe");
+		die_errno("%s: io_uring_wait_cqe", sys_name);
 	}
 	uint64_t data = cqe->user_data;
 	*res = cqe->res;
 	io_uring_cqe_seen(ring, cqe);
 	return data;
+}
+
+/*
+ * With URING_FIXED: registers the ring's n buffers of len bytes, as buffer
+ * indexes 0 to n-1, or leaves saying registered buffers are unavailable here.
+ */
+static void register_buffers(struct io_uring *ring, unsigned char *const *buf, unsigned n, size_t len)
+{
+	if (!FIXED)
+		return;
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	if (!iov)
+		die("out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = len;
+	}
+	int err = io_uring_register_buffers(ring, iov, n);
+	free(iov);
+	if (err >= 0)
+		return;
+	char lim[64] = "unknown";
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_MEMLOCK, &rl)) {
+		if (rl.rlim_cur == RLIM_INFINITY)
+			snprintf(lim, sizeof(lim), "unlimited");
+		else
+			snprintf(lim, sizeof(lim), "%llu KiB", (unsigned long long)rl.rlim_cur >> 10);
+	}
+	unavailable("%s: io_uring_register_buffers of %u buffer%s of %zu KiB: %s (RLIMIT_MEMLOCK %s): "
+		    "registered buffers are unavailable here", sys_name, n, n == 1 ? "" : "s", len >> 10,
+		    strerror(-err), lim);
+}
+
+/* A read or write of buffer buf, registered as index (with URING_FIXED). */
+static void prep_rw(struct io_uring_sqe *sqe, int write, int fd, void *buf, size_t len, uint64_t off,
+		    unsigned index)
+{
+	if (FIXED && write)
+		io_uring_prep_write_fixed(sqe, fd, buf, len, off, index);
+	else if (FIXED)
+		io_uring_prep_read_fixed(sqe, fd, buf, len, off, index);
+	else if (write)
+		io_uring_prep_write(sqe, fd, buf, len, off);
+	else
+		io_uring_prep_read(sqe, fd, buf, len, off);
 }
 
 struct reader {
@@ -72,6 +134,7 @@ struct reader *reader_open(size_t bufsize)
 	struct reader *rd = calloc(1, sizeof(*rd));
 	ring_init(&rd->ring, 4);
 	rd->buf = alloc_aligned(bufsize);
+	register_buffers(&rd->ring, &rd->buf, 1, bufsize);
 	return rd;
 }
 
@@ -79,7 +142,7 @@ struct reader *reader_open(size_t bufsize)
 void reader_read(struct reader *rd, int fd, uint64_t off, size_t len, uint64_t seed)
 {
 	struct io_uring_sqe *sqe = sqe_get(&rd->ring);
-	io_uring_prep_read(sqe, fd, rd->buf, len, off);
+	prep_rw(sqe, 0, fd, rd->buf, len, off, 0);
 	sqe->user_data = 1;
 	int n;
 	do
@@ -87,13 +150,13 @@ void reader_read(struct reader *rd, int fd, uint64_t off, size_t len, uint64_t s
 	while (n == -EINTR);
 	if (n < 0) {
 		errno = -n;
-		die_errno("liburing: io_uring_submit_and_wait");
+		die_errno("%s: io_uring_submit_and_wait", sys_name);
 	}
 	int res;
 	reap(&rd->ring, &res);
 	if (res < 0) {
 		errno = -res;
-		die_errno("liburing: read");
+		die_errno("%s: read", sys_name);
 	}
 	verify_read(rd->buf, res, len, off, seed, sys_name);
 }
@@ -126,7 +189,7 @@ void blocker_finish(struct blocker *b)
 	int res;
 	reap(&b->ring, &res);
 	if (res != 1)
-		die("liburing: the blocked read returned %d", res);
+		die("%s: the blocked read returned %d", sys_name, res);
 	io_uring_queue_exit(&b->ring);
 	free(b);
 }
@@ -146,6 +209,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 		buf[i] = alloc_aligned(bufsize);
 		freelist[i] = i;
 	}
+	register_buffers(&ring, buf, nbuf, bufsize);
 	unsigned writes = 0, reading;
 	int read_done = 0, read_res = 0;
 	uint64_t roff = 0, total = 0;
@@ -156,7 +220,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 		if (d_ & WRITE_BIT) {							\
 			unsigned s_ = (unsigned)d_;					\
 			if (res_ < 0 || (size_t)res_ != wlen[s_])			\
-				die("liburing: write of %zu bytes returned %d", wlen[s_], res_); \
+				die("%s: write of %zu bytes returned %d", sys_name, wlen[s_], res_); \
 			writes--;							\
 			freelist[nfree++] = s_;						\
 		} else {								\
@@ -167,7 +231,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 
 	reading = freelist[--nfree];
 	struct io_uring_sqe *sqe = sqe_get(&ring);
-	io_uring_prep_read(sqe, in, buf[reading], bufsize, roff);
+	prep_rw(sqe, 0, in, buf[reading], bufsize, roff, reading);
 	sqe->user_data = reading;
 	submit(&ring);
 	roff += bufsize;
@@ -177,7 +241,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 		read_done = 0;
 		if (read_res < 0) {
 			errno = -read_res;
-			die_errno("liburing: read");
+			die_errno("%s: read", sys_name);
 		}
 		unsigned slot = reading;
 		uint64_t data_off = roff - bufsize;
@@ -191,7 +255,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 				REAP_ONE();
 			reading = freelist[--nfree];
 			sqe = sqe_get(&ring);
-			io_uring_prep_read(sqe, in, buf[reading], bufsize, roff);
+			prep_rw(sqe, 0, in, buf[reading], bufsize, roff, reading);
 			sqe->user_data = reading;
 			submit(&ring);
 			roff += bufsize;
@@ -200,7 +264,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 			REAP_ONE();
 		wlen[slot] = (n + BLOCK - 1) / BLOCK * BLOCK;
 		sqe = sqe_get(&ring);
-		io_uring_prep_write(sqe, out, buf[slot], wlen[slot], data_off);
+		prep_rw(sqe, 1, out, buf[slot], wlen[slot], data_off, slot);
 		sqe->user_data = slot | WRITE_BIT;
 		submit(&ring);
 		writes++;
@@ -218,7 +282,7 @@ void sys_stream(int in, int out, uint64_t size, size_t bufsize, unsigned writeba
 	free(freelist);
 	free(wlen);
 	if (total != size)
-		die("liburing: copied %llu bytes of %llu", (unsigned long long)total, (unsigned long long)size);
+		die("%s: copied %llu bytes of %llu", sys_name, (unsigned long long)total, (unsigned long long)size);
 }
 
 void sys_writeback(int out, uint64_t size, size_t bs, unsigned inflight)
@@ -232,12 +296,13 @@ void sys_writeback(int out, uint64_t size, size_t bs, unsigned inflight)
 		buf[i] = alloc_aligned(bs);
 		freelist[i] = i;
 	}
+	register_buffers(&ring, buf, inflight, bs);
 	uint64_t off = 0;
 	while (off < size || nfree < inflight) {
 		while (nfree && off < size) {
 			unsigned s = freelist[--nfree];
 			struct io_uring_sqe *sqe = sqe_get(&ring);
-			io_uring_prep_write(sqe, out, buf[s], bs, off);
+			prep_rw(sqe, 1, out, buf[s], bs, off, s);
 			sqe->user_data = s;
 			submit(&ring);
 			off += bs;
@@ -245,7 +310,7 @@ void sys_writeback(int out, uint64_t size, size_t bs, unsigned inflight)
 		int res;
 		unsigned s = (unsigned)reap(&ring, &res);
 		if (res < 0 || (size_t)res != bs)
-			die("liburing: write of %zu bytes returned %d", bs, res);
+			die("%s: write of %zu bytes returned %d", sys_name, bs, res);
 		freelist[nfree++] = s;
 	}
 	io_uring_queue_exit(&ring);
