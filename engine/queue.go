@@ -77,6 +77,7 @@ type request struct {
 	inRing     bool // submitted to the queue's io_uring, not yet reaped
 	settling   bool // a failed positioned write-back waiting for its chain to end (see settle)
 	atPosition bool // a read or write in the ring, at off, the file position when it started
+	extending  bool // a positioned write-back past the file's end when it started (see ringStart)
 
 	// Result, written by the executor before done is set.
 	status int

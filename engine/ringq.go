@@ -89,7 +89,16 @@ type ringState struct {
 	reaped   uint64 // times the caller reaped: a task waiting for it sees it come
 	kick     wakeup // wakes a task waiting for the caller (see waitCaller)
 
-	fault func(res int32) int32 // tests: changes the results the ring gives
+	// refused is the file whose extending writes the ring refused (see
+	// ringStart): on ext4, an O_DIRECT write past the end of the file
+	// needs the inode's exclusive lock, which RWF_NOWAIT never waits for.
+	refused struct {
+		dev, ino uint64
+		ok       bool
+	}
+
+	fault   func(res int32) int32 // tests: changes the results the ring gives
+	offered int                   // tests: transfers submitted to the ring
 }
 
 // inFlight is the number of requests in the ring.
@@ -133,6 +142,17 @@ func (q *Queue) ringStart() bool {
 	} else if !r.positioned {
 		q.redoPlain(r) // lseek failed: a plain write(2) reports what is wrong
 		return true
+	} else {
+		// A write-back past what the file held is not offered to the ring
+		// once the ring refused one of those for this file: the answer
+		// would be EAGAIN again, after a system call, each write of a
+		// stream. (Where the file system takes them, as XFS may, none is
+		// refused and all go to the ring.)
+		r.extending = q.pos.size >= 0 && r.off+int64(r.n) > max(q.pos.size, q.pos.furthest)
+		if rf := &rs.refused; r.extending && rf.ok && rf.dev == r.file.dev && rf.ino == r.file.ino {
+			q.redoPlain(r)
+			return true
+		}
 	}
 	q.ringSubmit(r)
 	return true
@@ -150,6 +170,7 @@ func (q *Queue) ringSubmit(r *request) {
 		if r.op == OpRead {
 			op = uring.OpRead
 		}
+		rs.offered++
 		rs.u.Prep(uring.Op{Code: op, RWFlags: unix.RWF_NOWAIT, Fd: r.fd, Buf: r.buf, Len: r.n, Off: r.off, Tag: tag})
 		_, err := rs.u.Submit()
 		if err == nil {
@@ -344,6 +365,9 @@ func (q *Queue) reapRing() {
 // again the plain way (redo).
 func (q *Queue) ringDone(r *request, res int32, redo bool) {
 	if redo {
+		if r.extending && res == -int32(syscall.EAGAIN) {
+			q.ring.refused.dev, q.ring.refused.ino, q.ring.refused.ok = r.file.dev, r.file.ino, true
+		}
 		q.redoPlain(r)
 		return
 	}

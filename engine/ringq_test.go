@@ -492,6 +492,37 @@ func TestRingNonblockingExtendingWrites(t *testing.T) {
 	q.Cleanup()
 }
 
+// Extending write-backs the ring refused (ext4 does, under RWF_NOWAIT)
+// are not offered to it again for that file: a stream of them paid a
+// system call for an EAGAIN at each write. What they write is the same.
+func TestRingRefusedWritesNotOfferedAgain(t *testing.T) {
+	const size, blocks = 65536, 32
+	name := filepath.Join(t.TempDir(), "wb")
+	fd := openDirect(t, name, unix.O_WRONLY)
+	e := ringEngine(t, true)
+	q, _ := ringQueue(t, e, size, 4, fd)
+	var want []byte
+	for i := 0; i < blocks; i++ {
+		h := prepare(q, OpWriteBack, fd, size)
+		want = append(want, fillBlock(h, size, i)...)
+		e.Submit(h)
+	}
+	q.Sync()
+	q.mu.Lock()
+	offered, refused := q.ring.offered, q.ring.refused.ok
+	q.mu.Unlock()
+	if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the file holds %d bytes (%v), not the %d written", len(got), err, len(want))
+	}
+	if !refused {
+		t.Skipf("this file system took extending O_DIRECT writes under RWF_NOWAIT (%d of %d offered): nothing to learn", offered, blocks)
+	}
+	if offered > blocks/4 {
+		t.Errorf("%d extending write-backs offered to the ring, which refused them: want it told once (at most %d)", offered, blocks/4)
+	}
+	q.Cleanup()
+}
+
 // A read that got part of its data at once (readNow, with a kind cache
 // that did not know the file is O_DIRECT now: the descriptor reused, or
 // O_DIRECT set with fcntl) never goes to the ring, which would read over

@@ -40,7 +40,7 @@ const maxTasks = 32
 // of the queue is running but reads in the caller's ready list (see
 // Queue.flushReady), it goes there too, and enqueue takes no lock at all.
 func (q *Queue) enqueue(r *request) {
-	r.file, r.positioned, r.off, r.partial, r.done, r.atPosition = fileInfo{}, false, 0, 0, false, false
+	r.file, r.positioned, r.off, r.partial, r.done, r.atPosition, r.extending = fileInfo{}, false, 0, 0, false, false, false
 	alone := r.op == OpRead && q.running == q.ready.len()+1 && !q.failed
 	if alone {
 		// Every running request but r is in ready: pending and active
@@ -207,11 +207,12 @@ func (q *Queue) linger(yielded *time.Time) {
 
 // yieldEvery is how often a task that keeps lingering goes through the Go
 // scheduler. A goroutine that never does is taken for one that runs too
-// long: after 10 ms the runtime's monitor takes its P from it in its next
-// system call, and then polls every 20 µs for a while, which costs more
-// CPU than all of the task's work. One yield costs a few hundred
-// nanoseconds and perhaps the wake-up of an idle thread.
-const yieldEvery = 4 * time.Millisecond
+// long: once the runtime's monitor has seen the same one on a P for 10 ms,
+// it takes the P from it in its next system call, and then polls every
+// 20 µs for a while, which costs more CPU than all of the task's work. A
+// yield costs more than it seems (the scheduler wakes an idle thread,
+// which spins and sleeps again): once in 8 ms is enough.
+const yieldEvery = 8 * time.Millisecond
 
 // sleep waits until the caller is woken (q.wake). Without q.mu.
 func (q *Queue) sleep() {
