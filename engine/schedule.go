@@ -236,6 +236,15 @@ func (q *Queue) moreWork() {
 	}
 }
 
+// drained sends the lingering task away, if nothing of the queue is left
+// to do or to collect: the caller has all its results (it may be about to
+// clean the queue up), and the task would wait for nothing. Under q.mu.
+func (q *Queue) drained() {
+	if q.active.len() == 0 && q.pending.len() == 0 {
+		q.moreWork()
+	}
+}
+
 // Wake-ups due to q.mu's holder, given once it released q.mu (see unlock).
 const (
 	wakeCaller = 1 << iota // q.wake: the caller sleeps (next)
@@ -275,11 +284,13 @@ func (q *Queue) next(anyWriteback bool) *request {
 		if h := q.active.peek(); h != nil {
 			if h.done {
 				q.active.pop()
+				q.drained()
 				q.unlock()
 				return h
 			}
 			if anyWriteback {
 				if r := q.active.removeFirst(doneWritebackAhead()); r != nil {
+					q.drained()
 					q.unlock()
 					return r
 				}
@@ -309,6 +320,7 @@ func (q *Queue) next(anyWriteback bool) *request {
 			done := r.done
 			if done {
 				q.active.pop() // r: nothing was started before it
+				q.drained()
 			}
 			q.unlock()
 			if start {
