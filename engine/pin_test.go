@@ -117,7 +117,8 @@ func tableQueue(t *testing.T, e *Engine, bufferSize, maxWritebacks uint32, fd in
 // Reads through the ring into the requests' own buffers (or part of them)
 // name registered slots and bring the file's bytes; reads into memory of
 // the caller's, or into another request's buffer, go unregistered and
-// bring them too; so do all reads when the policy says no.
+// bring them too; so do all reads when the policy says no, and reads of
+// more than maxFixedPages.
 func TestRingFixedReads(t *testing.T) {
 	const size, reads = 65536, 8
 	for _, tc := range []struct {
@@ -131,11 +132,16 @@ func TestRingFixedReads(t *testing.T) {
 		{"caller's buffer", true, "foreign", false},
 		{"another request's buffer", true, "other", false},
 		{"own buffer, policy says no", false, "own", false},
+		{"own buffer, transfer of more than maxFixedPages", true, "large", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			size := size
+			if tc.buf == "large" {
+				size = (maxFixedPages + 1) * pageSize
+			}
 			e := pinning(t, tc.register)
 			fd, data := directData(t, reads*size, 5, unix.O_RDONLY)
-			q, pub := tableQueue(t, e, 2*size, 4, fd)
+			q, pub := tableQueue(t, e, uint32(2*size), 4, fd)
 			foreign, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 			if err != nil {
 				t.Fatal(err)
@@ -159,13 +165,13 @@ func TestRingFixedReads(t *testing.T) {
 				if q.Wait() != h {
 					t.Fatal("wait returned another request")
 				}
-				if h.Status != size || !bytes.Equal(buffer(h, size), data[i*size:(i+1)*size]) {
+				if int(h.Status) != size || !bytes.Equal(buffer(h, size), data[i*size:(i+1)*size]) {
 					t.Fatalf("read %d: status %d (errno %d) or other bytes than the file's", i, h.Status, h.ReturnedErrno)
 				}
 				e.Put(h)
 			}
 			e.Put(other)
-			if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != reads*size {
+			if pos, _ := unix.Seek(fd, 0, unix.SEEK_CUR); pos != int64(reads*size) {
 				t.Errorf("position %d after the reads, want %d", pos, reads*size)
 			}
 			ops, fails, used := fixedCounts(q)
