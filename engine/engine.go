@@ -98,6 +98,8 @@ type Engine struct {
 	rings    atomic.Int32 // rings set up and not closed (at most maxRings)
 	requests requestTable // the live requests, by their header's address (see lookup.go)
 	queues   queueCache   // the queues found lately (see lookup.go)
+
+	pins func() (register, charged bool) // whether rings register buffers (pinsFree; tests change it)
 }
 
 // New returns an Engine configured by opts.
@@ -105,7 +107,7 @@ func New(opts Options) *Engine {
 	if opts.Handles == nil {
 		panic("engine.New: Options.Handles is required")
 	}
-	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring, ringFds: opts.RingFds}
+	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring, ringFds: opts.RingFds, pins: pinsFree}
 	if e.exec == nil {
 		e.exec = workqueue.New(0)
 	}

@@ -79,6 +79,8 @@ type request struct {
 	atPosition bool // a read or write in the ring, at off, the file position when it started
 	extending  bool // a positioned write-back past the file's end when it started (see ringStart)
 
+	reg regSlot // its own buffer in the buffer table of the queue's ring (see pin.go)
+
 	// Result, written by the executor before done is set.
 	status int
 	errno  int
@@ -301,6 +303,10 @@ func (q *Queue) Cleanup() {
 // unties it from its struct: its memory, the requests' mappings, its ring
 // and its handle. Called by fn, which entered q.
 func (q *Queue) release(fn string) {
+	// The ring first: its buffer table pins pages of the requests (see
+	// pin.go), which the kernel unpins as it tears the ring down; unmapped
+	// first, they would stay pinned, out of the process's reach, until then.
+	q.cleanupRing()
 	for _, r := range q.idle {
 		q.eng.requests.remove(r)
 		if err := r.m.unmap(); err != nil {
@@ -308,7 +314,6 @@ func (q *Queue) release(fn string) {
 		}
 	}
 	q.idle = nil
-	q.cleanupRing()
 	// Closed before the key is unref'd: a key Save hands out again must
 	// never find q in the queue cache (see lookup.go).
 	q.closed.Store(true)

@@ -97,8 +97,16 @@ type ringState struct {
 		ok       bool
 	}
 
-	fault   func(res int32) int32 // tests: changes the results the ring gives
-	offered int                   // tests: transfers submitted to the ring
+	// The ring's buffer table (see pin.go).
+	gen     uint32 // the ring's number among the queue's rings
+	table   uint16 // slots in the table; 0: none
+	used    uint16 // slots given out
+	charged bool   // registrations are charged to RLIMIT_MEMLOCK
+
+	fault      func(res int32) int32 // tests: changes the results the ring gives
+	offered    int                   // tests: transfers submitted to the ring
+	fixedOps   uint64                // tests: transfers submitted naming a slot
+	fixedFails uint64                // tests: ... that came back with EFAULT
 }
 
 // inFlight is the number of requests in the ring.
@@ -166,12 +174,21 @@ func (q *Queue) ringSubmit(r *request) {
 		rs.free = rs.free[:len(rs.free)-1]
 		rs.slots[tag] = r
 		r.inRing = true
-		op := uint8(uring.OpWrite)
-		if r.op == OpRead {
-			op = uring.OpRead
+		op := uring.Op{Code: uring.OpWrite, RWFlags: unix.RWF_NOWAIT, Fd: r.fd, Buf: r.buf, Len: r.n, Off: r.off, Tag: tag}
+		op.BufIndex, r.reg.fixed = q.fixedSlot(r)
+		switch {
+		case r.op == OpRead && r.reg.fixed:
+			op.Code = uring.OpReadFixed
+		case r.op == OpRead:
+			op.Code = uring.OpRead
+		case r.reg.fixed:
+			op.Code = uring.OpWriteFixed
 		}
 		rs.offered++
-		rs.u.Prep(uring.Op{Code: op, RWFlags: unix.RWF_NOWAIT, Fd: r.fd, Buf: r.buf, Len: r.n, Off: r.off, Tag: tag})
+		if r.reg.fixed {
+			rs.fixedOps++
+		}
+		rs.u.Prep(op)
 		_, err := rs.u.Submit()
 		if err == nil {
 			// What the kernel could not do without blocking is posted
@@ -238,6 +255,7 @@ func (q *Queue) setupRing() bool {
 		return false
 	}
 	rs.u = u
+	q.registerTable(u)
 	n := min(int(u.Entries()), ringEntries)
 	rs.slots = make([]*request, n)
 	rs.free = make([]uint64, n)
@@ -357,7 +375,13 @@ func (q *Queue) reapRing() {
 		if f := q.ring.fault; f != nil {
 			res = f(res)
 		}
-		q.ringDone(q.unslot(tag), res, redoResult(res))
+		r := q.unslot(tag)
+		redo := redoResult(res)
+		if fixedFault(r, res) {
+			q.ring.fixedFails++
+			redo = true
+		}
+		q.ringDone(r, res, redo)
 	})
 }
 

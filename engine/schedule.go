@@ -506,8 +506,10 @@ func (q *Queue) finish(r *request) {
 	}
 	q.moreWork()
 	// The caller waits only for the oldest started request, or for any
-	// write-back.
-	if q.waiting && (settled || r.done && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack)) {
+	// write-back. One that failed and waits for its chain to end (settling)
+	// wakes it too: the rest of the chain may be in the ring, which only
+	// the caller reaps (no task waits for it once the queue has failed).
+	if q.waiting && (settled || (r.done || r.settling) && (q.active.peek() == r || q.waitingWB && r.op == OpWriteBack)) {
 		q.waiting = false
 		if q.wake.mark() {
 			q.toWake |= wakeCaller

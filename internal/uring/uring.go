@@ -1,6 +1,7 @@
 // Package uring is a minimal io_uring: set-up with chosen flags, submission
-// queue entries for reads, writes and no-ops, submission, waiting with a
-// time-out, reaping of completions, and tear-down. It knows nothing of its
+// queue entries for reads, writes (also from registered buffers) and
+// no-ops, buffer registration, submission, waiting with a time-out,
+// reaping of completions, and tear-down. It knows nothing of its
 // users' requests: an entry carries a 64-bit tag that comes back with its
 // completion.
 //
@@ -49,9 +50,11 @@ const (
 
 // Operations (IORING_OP_*).
 const (
-	OpNop   = 0
-	OpRead  = 22
-	OpWrite = 23
+	OpNop        = 0
+	OpReadFixed  = 4 // OpRead into a registered buffer (Op.BufIndex)
+	OpWriteFixed = 5 // OpWrite from a registered buffer (Op.BufIndex)
+	OpRead       = 22
+	OpWrite      = 23
 )
 
 // Entry flags (IOSQE_*).
@@ -135,6 +138,9 @@ type Ring struct {
 	// Wait's arguments, kept here where the kernel reads them.
 	timeout unix.Timespec
 	waitArg geteventsArg
+	// SetBuffer's, likewise.
+	iov    unix.Iovec
+	update rsrcUpdate2
 }
 
 // ErrNotOwner is the error of Submit and Wait on a SetupSingleIssuer ring
@@ -249,6 +255,10 @@ type Op struct {
 	Len     int
 	Off     int64 // -1: at the file position
 	Tag     uint64
+	// BufIndex is the slot of the registered buffer of OpReadFixed and
+	// OpWriteFixed (see RegisterBuffers); Buf and Len must lie within
+	// what the slot holds.
+	BufIndex uint16
 }
 
 // Prep queues op. It reports false, queuing nothing, when every
@@ -267,7 +277,7 @@ func (u *Ring) Prep(op Op) bool {
 	}
 	i := u.queued & *u.sqMask
 	u.sqes[i] = sqe{Opcode: op.Code, Flags: op.Flags, Fd: int32(op.Fd), Off: uint64(op.Off), Addr: uint64(uintptr(op.Buf)),
-		Len: uint32(op.Len), RwFlags: op.RWFlags, UserData: op.Tag}
+		Len: uint32(op.Len), RwFlags: op.RWFlags, UserData: op.Tag, BufIndex: op.BufIndex}
 	u.sqArray[i] = i
 	u.queued++
 	return true
@@ -366,6 +376,74 @@ func (u *Ring) Reap(done func(tag uint64, res int32)) int {
 	}
 	atomic.StoreUint32(u.cqHead, head)
 	return n
+}
+
+const (
+	registerBuffers2      = 15     // IORING_REGISTER_BUFFERS2
+	registerBuffersUpdate = 16     // IORING_REGISTER_BUFFERS_UPDATE
+	rsrcRegisterSparse    = 1 << 0 // IORING_RSRC_REGISTER_SPARSE
+)
+
+// rsrcRegister is struct io_uring_rsrc_register.
+type rsrcRegister struct {
+	Nr    uint32
+	Flags uint32
+	Resv2 uint64
+	Data  uint64 // the iovecs (none for a sparse table)
+	Tags  uint64
+}
+
+// rsrcUpdate2 is struct io_uring_rsrc_update2.
+type rsrcUpdate2 struct {
+	Offset uint32 // the first slot
+	Resv   uint32
+	Data   uint64 // the iovecs
+	Tags   uint64
+	Nr     uint32 // slots
+	Resv2  uint32
+}
+
+// RegisterBuffers gives the ring a table of n empty buffer slots
+// (IORING_REGISTER_BUFFERS2, sparse: Linux 5.19), which SetBuffer fills.
+// A ring has one table. Errors are the kernel's: EINVAL where it has no
+// sparse tables, EBUSY when the ring has a table already, ErrNotOwner
+// from a thread other than a SetupSingleIssuer ring's creator.
+func (u *Ring) RegisterBuffers(n uint32) error {
+	rr := rsrcRegister{Nr: n, Flags: rsrcRegisterSparse}
+	return u.register(registerBuffers2, unsafe.Pointer(&rr), unsafe.Sizeof(rr))
+}
+
+// SetBuffer puts the n bytes at buf into the table's slot i
+// (IORING_REGISTER_BUFFERS_UPDATE), in place of what it held; a nil buf
+// with n 0 empties it. The kernel pins the pages (faulting them in) until
+// the slot is emptied or replaced, or the ring ends; an operation in
+// flight keeps the buffer it started with. Unless the ring's creator had
+// CAP_IPC_LOCK (in the initial user namespace), the pages are charged to
+// its user's RLIMIT_MEMLOCK budget, and ENOMEM says it is spent. Other
+// errors: EFAULT for memory that cannot be pinned, EINVAL for a slot
+// beyond the table, ENXIO for a ring without one.
+func (u *Ring) SetBuffer(i uint32, buf unsafe.Pointer, n int) error {
+	// In the Ring, on the heap: the kernel follows the address of the
+	// iovec, which a goroutine's stack could move.
+	u.iov = unix.Iovec{Base: (*byte)(buf)}
+	u.iov.SetLen(n)
+	u.update = rsrcUpdate2{Offset: i, Data: uint64(uintptr(unsafe.Pointer(&u.iov))), Nr: 1}
+	return u.register(registerBuffersUpdate, unsafe.Pointer(&u.update), unsafe.Sizeof(u.update))
+}
+
+// register calls io_uring_register with op and the argument at arg of
+// size bytes, retrying after a signal.
+func (u *Ring) register(op uintptr, arg unsafe.Pointer, size uintptr) error {
+	for {
+		_, _, e := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(u.fd), op, uintptr(arg), size, 0, 0)
+		switch e {
+		case 0:
+			return nil
+		case syscall.EINTR:
+		default:
+			return e
+		}
+	}
 }
 
 // Shut closes the ring's descriptor. The kernel then finishes or cancels

@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -479,5 +480,133 @@ func TestStaysOffStandardDescriptors(t *testing.T) {
 	}
 	if _, err := unix.FcntlInt(0, unix.F_GETFD, 0); err == nil {
 		t.Error("descriptor 0 is open after the ring was set up; the ring's first descriptor was not closed")
+	}
+}
+
+// newBufferRing sets up a ring with a sparse table of n buffer slots, and
+// skips the test where the kernel refuses either.
+func newBufferRing(t *testing.T, n uint32) *Ring {
+	t.Helper()
+	u := newRing(t, 8, deferFlags)
+	if err := u.RegisterBuffers(n); err != nil {
+		t.Skipf("the kernel refuses a sparse buffer table: %v", err)
+	}
+	return u
+}
+
+// fixedOp submits one operation and returns its result.
+func fixedOp(t *testing.T, u *Ring, op Op) int32 {
+	t.Helper()
+	if !u.Prep(op) {
+		t.Fatal("no submission slot")
+	}
+	if n, err := u.Submit(); n != 1 || err != nil {
+		t.Fatalf("submit: %d, %v; want 1, nil", n, err)
+	}
+	return reapAll(t, u, 1)[op.Tag]
+}
+
+// Registered buffers: a sparse table, slots set and emptied, and reads and
+// writes that name a slot move the bytes a plain pread and pwrite would;
+// one naming an empty slot, or memory outside its slot, fails.
+func TestRegisteredBuffers(t *testing.T) {
+	const blk = 64 << 10
+	for _, tc := range []struct {
+		name     string
+		slot     uint16 // the slot the operation names
+		set      bool   // slot 3 holds the buffer
+		cleared  bool   // ... and was emptied again
+		write    bool
+		off, len int // of the operation, in the buffer
+		fails    bool
+	}{
+		{name: "read into a slot", slot: 3, set: true, len: blk},
+		{name: "read into the middle of a slot", slot: 3, set: true, off: 4096, len: 8192},
+		{name: "write from a slot", slot: 3, set: true, write: true, len: blk},
+		{name: "read into an empty slot", slot: 5, set: true, len: blk, fails: true},
+		{name: "read into a cleared slot", slot: 3, set: true, cleared: true, len: blk, fails: true},
+		{name: "read beyond the slot's buffer", slot: 3, set: true, off: 4096, len: blk, fails: true},
+		{name: "write from a table never set", slot: 0, write: true, len: blk, fails: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			u := newBufferRing(t, 8)
+			fd := directFile(t, 2*blk, unix.O_RDWR)
+			want := make([]byte, blk)
+			for i := range want {
+				want[i] = byte(i/512 + 7)
+			}
+			if _, err := unix.Pwrite(fd, want, 0); err != nil {
+				t.Skipf("O_DIRECT write refused: %v", err)
+			}
+			buf := alignedBuffer(t, blk)
+			if tc.set {
+				if err := u.SetBuffer(3, unsafe.Pointer(&buf[0]), blk); err != nil {
+					t.Fatalf("setting slot 3: %v", err)
+				}
+			}
+			if tc.cleared {
+				if err := u.SetBuffer(3, nil, 0); err != nil {
+					t.Fatalf("emptying slot 3: %v", err)
+				}
+			}
+			op := Op{Code: OpReadFixed, RWFlags: unix.RWF_NOWAIT, Fd: fd, Buf: unsafe.Pointer(&buf[tc.off]), Len: tc.len, Off: 0, Tag: 9, BufIndex: tc.slot}
+			if tc.write {
+				copy(buf, want)
+				op.Code, op.Off = OpWriteFixed, blk
+			}
+			res := fixedOp(t, u, op)
+			if tc.fails {
+				if res >= 0 {
+					t.Fatalf("result %d, want an error", res)
+				}
+				t.Logf("the kernel says %v", syscall.Errno(-res))
+				return
+			}
+			if res == -int32(syscall.EAGAIN) {
+				t.Skip("the device would block (EAGAIN with RWF_NOWAIT)")
+			}
+			if res != int32(tc.len) {
+				t.Fatalf("result %d, want %d", res, tc.len)
+			}
+			if tc.write {
+				got := alignedBuffer(t, blk)
+				if _, err := unix.Pread(fd, got, blk); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Error("the file does not hold what the fixed write wrote")
+				}
+			} else if !bytes.Equal(buf[tc.off:tc.off+tc.len], want[:tc.len]) {
+				t.Error("the fixed read did not bring the file's bytes")
+			}
+		})
+	}
+}
+
+// Registration errors are the kernel's, and leave the ring usable.
+func TestRegisterBuffersErrors(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	u := newBufferRing(t, 4)
+	buf := alignedBuffer(t, 4096)
+	if err := u.RegisterBuffers(4); err == nil {
+		t.Error("a second table was accepted")
+	}
+	if err := u.SetBuffer(4, unsafe.Pointer(&buf[0]), 4096); err != syscall.EINVAL {
+		t.Errorf("setting slot 4 of 4: %v, want EINVAL", err)
+	}
+	onThread(func() {
+		if err := u.SetBuffer(0, unsafe.Pointer(&buf[0]), 4096); err != ErrNotOwner {
+			t.Errorf("setting a slot from another thread: %v, want ErrNotOwner", err)
+		}
+	})
+	if err := u.SetBuffer(0, unsafe.Pointer(&buf[0]), 4096); err != nil {
+		t.Errorf("setting slot 0 after the errors: %v", err)
+	}
+	plain := newRing(t, 8, deferFlags)
+	if err := plain.SetBuffer(0, unsafe.Pointer(&buf[0]), 4096); err != syscall.ENXIO {
+		t.Errorf("setting a slot of a ring without a table: %v, want ENXIO", err)
 	}
 }
