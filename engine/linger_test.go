@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,4 +107,49 @@ func TestLingeringTaskEnds(t *testing.T) {
 		}
 	}
 	pool.running.Wait() // hangs (the test times out) if a task never ends
+}
+
+// TestStreamKeepsItsTask: the fb-direct pattern on O_DIRECT files (a read
+// through the ring, then a write-back of it that extends the copy, which
+// the ring refuses on ext4 and a task writes): the task that writes waits
+// for the next write-back across the reads the caller reaps meanwhile.
+// Before, each reaped read woke the lingering task for nothing and it
+// left, so that most write-backs started a task of their own.
+func TestStreamKeepsItsTask(t *testing.T) {
+	const size, blocks = 65536, 200
+	dir := t.TempDir()
+	src := make([]byte, size*blocks)
+	for i := range src {
+		src[i] = byte(i/4096 + i%251)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "src"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := openDirect(t, filepath.Join(dir, "src"), unix.O_RDONLY)
+	out := openDirect(t, filepath.Join(dir, "dst"), unix.O_WRONLY|unix.O_TRUNC)
+	pool := newCountingPool()
+	e := newEngine(t, Options{Ring: true, Executor: pool})
+	q, _ := ringQueue(t, e, size, 4, in)
+	for i := 0; i < blocks; i++ {
+		h := prepare(q, OpRead, in, size)
+		e.Submit(h)
+		if got := q.Wait(); got != h || h.Status != size {
+			t.Fatalf("read %d: status %d, errno %d", i, h.Status, h.ReturnedErrno)
+		}
+		h.Op, h.Fd, h.Len = OpWriteBack, int32(out), size
+		e.Submit(h)
+	}
+	q.Sync()
+	q.mu.Lock()
+	refused := q.ring.refused.ok
+	q.mu.Unlock()
+	if got, err := os.ReadFile(filepath.Join(dir, "dst")); err != nil || !bytes.Equal(got, src) {
+		t.Fatalf("the copy differs from the source (%v)", err)
+	}
+	if !refused {
+		t.Skip("the ring took the extending writes here: no task writes them")
+	}
+	if runs := pool.runs.Load(); runs > blocks/4 {
+		t.Errorf("%d write-backs between reads started %d background tasks: want the task to wait for the next (at most %d)", blocks, runs, blocks/4)
+	}
 }

@@ -50,6 +50,7 @@ type Queue struct {
 	lingering  bool       // a background task waits for more work (see linger)
 	more       wakeup     // wakes it
 	toWake     uint8      // wake-ups to give when q.mu is released (see unlock)
+	released   bool       // the queue was cleaned up (see release)
 	drainTask  func()     // q.drain, made once: a method value given to Run allocates each time
 }
 
@@ -307,6 +308,12 @@ func (q *Queue) release(fn string) {
 	// pin.go), which the kernel unpins as it tears the ring down; unmapped
 	// first, they would stay pinned, out of the process's reach, until then.
 	q.cleanupRing()
+	// A task lingering for more work (see linger) leaves now rather than
+	// at the end of its wait, beside the next queue's tasks.
+	q.mu.Lock()
+	q.released = true
+	q.moreWork()
+	q.unlock()
 	for _, r := range q.idle {
 		q.eng.requests.remove(r)
 		if err := r.m.unmap(); err != nil {

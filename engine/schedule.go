@@ -138,17 +138,25 @@ func (q *Queue) mayOverlap(r *request) bool {
 // reap them, for a while (see waitCaller).
 func (q *Queue) drain() {
 	q.mu.Lock()
-	lingered, yielded := false, time.Now()
+	var idleSince time.Time // when the task ran out of work (zero: it has work)
+	yielded := time.Now()
 	for {
 		r := q.ring.redo.pop()
 		if r == nil {
 			r = q.pending.peek()
 			if r == nil || q.failed {
-				if lingered || q.lingering || q.failed || q.active.len() == 0 {
+				if q.lingering || q.failed || q.released || q.active.len() == 0 {
+					break // another task waits, or nothing is left to wait for
+				}
+				now := time.Now()
+				if idleSince.IsZero() {
+					idleSince = now
+				}
+				left := lingerFor - now.Sub(idleSince)
+				if left <= 0 {
 					break
 				}
-				q.linger(&yielded)
-				lingered = true
+				q.linger(&yielded, now, left)
 				continue
 			}
 			if !q.mayStart(r) {
@@ -158,7 +166,6 @@ func (q *Queue) drain() {
 				}
 				break
 			}
-			lingered = false
 			q.start(r, true)
 			// If the next request could run beside r, let another task try.
 			if next := q.pending.peek(); next != nil && q.tasksBusy() && q.tasks < maxTasks && q.mayOverlap(next) {
@@ -166,7 +173,7 @@ func (q *Queue) drain() {
 				q.eng.exec.Run(q.drainTask)
 			}
 		}
-		lingered = false
+		idleSince = time.Time{}
 		q.unlock()
 		r.execute()
 		q.mu.Lock()
@@ -182,8 +189,9 @@ func (q *Queue) drain() {
 // disk of 1 GB/s), short enough to leave nothing behind for long.
 const lingerFor = 2 * time.Millisecond
 
-// linger waits up to lingerFor for more work for a background task, in
-// futex(2): a task that ended at once would park its goroutine and its
+// linger waits up to d for more work for a background task, in futex(2)
+// (drain lingers for lingerFor in all, however often it is woken for
+// nothing in between): a task that ended at once would park its goroutine and its
 // thread, and the next request of a stream (a write-back every read, say)
 // would wake both again through the Go scheduler, whose hand-offs and
 // idle threads' spinning cost more CPU than the write itself. The task
@@ -191,18 +199,18 @@ const lingerFor = 2 * time.Millisecond
 // waitRing for what that means to a garbage collection). One task of
 // a queue lingers at a time (q.lingering); whatever gives the tasks work
 // wakes it (moreWork). Under q.mu, which it releases meanwhile.
-func (q *Queue) linger(yielded *time.Time) {
+func (q *Queue) linger(yielded *time.Time, now time.Time, d time.Duration) {
 	q.lingering = true
 	q.more.reset()
 	q.unlock()
-	if now := time.Now(); now.Sub(*yielded) > yieldEvery {
+	if now.Sub(*yielded) > yieldEvery {
 		runtime.Gosched()
 		*yielded = now
 	}
 	if h := q.eng.holder; h != nil && h.Holding(0) {
-		q.more.waitRaw(lingerFor) // the executor counts this task's P among its busy ones
+		q.more.waitRaw(d) // the executor counts this task's P among its busy ones
 	} else {
-		q.more.wait(lingerFor)
+		q.more.wait(d)
 	}
 	q.mu.Lock()
 	q.lingering = false
@@ -231,20 +239,13 @@ func (q *Queue) sleep() {
 }
 
 // moreWork wakes the lingering task, if any: a request is pending, a
-// request is to be redone, or one finished (and the next may start now).
-// Under q.mu.
+// request is to be redone, one finished with others pending (the next may
+// start now), or the queue is released (see Queue.release). Not for
+// every request that finishes: a stream's reads, reaped from the ring,
+// would wake the task for nothing at each. Under q.mu.
 func (q *Queue) moreWork() {
 	if q.lingering && q.more.mark() {
 		q.toWake |= wakeTask
-	}
-}
-
-// drained sends the lingering task away, if nothing of the queue is left
-// to do or to collect: the caller has all its results (it may be about to
-// clean the queue up), and the task would wait for nothing. Under q.mu.
-func (q *Queue) drained() {
-	if q.active.len() == 0 && q.pending.len() == 0 {
-		q.moreWork()
 	}
 }
 
@@ -287,13 +288,11 @@ func (q *Queue) next(anyWriteback bool) *request {
 		if h := q.active.peek(); h != nil {
 			if h.done {
 				q.active.pop()
-				q.drained()
 				q.unlock()
 				return h
 			}
 			if anyWriteback {
 				if r := q.active.removeFirst(doneWritebackAhead()); r != nil {
-					q.drained()
 					q.unlock()
 					return r
 				}
@@ -323,7 +322,6 @@ func (q *Queue) next(anyWriteback bool) *request {
 			done := r.done
 			if done {
 				q.active.pop() // r: nothing was started before it
-				q.drained()
 			}
 			q.unlock()
 			if start {
@@ -504,7 +502,9 @@ func (q *Queue) finish(r *request) {
 	} else {
 		r.done = true
 	}
-	q.moreWork()
+	if q.pending.len() > 0 {
+		q.moreWork() // the next may start now
+	}
 	// The caller waits only for the oldest started request, or for any
 	// write-back. One that failed and waits for its chain to end (settling)
 	// wakes it too: the rest of the chain may be in the ring, which only
