@@ -24,7 +24,7 @@ help:
 	@echo 'make install      install into PREFIX=$(PREFIX) (DESTDIR honoured): libraries, header, .pc, CMake package, man pages'
 	@echo 'make uninstall    remove what make install put there (same PREFIX and DESTDIR)'
 	@echo 'make deb          Debian packages libucw-asio1 and libucw-asio-dev (dpkg-buildpackage -us -uc -b) into $(BUILD)/deb'
-	@echo 'make bench        the benchmark suite against plain syscalls, liburing and POSIX AIO (about 6 minutes)'
+	@echo 'make bench        the benchmark suite against plain syscalls, liburing (also with registered buffers) and POSIX AIO (about 7 minutes)'
 	@echo 'make bench-quick  the same in under a minute'
 	@echo 'make fuzz         the engine against its reference model for FUZZTIME=$(FUZZTIME)'
 	@echo 'make stress       $(STRESS_THREADS) threads x $(STRESS_QUEUES) queues for $(STRESS_SECONDS) s, then under signals, then 10000 queues'
