@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/ucw-asio/ucw-asio/workqueue"
@@ -99,7 +100,8 @@ type Engine struct {
 	requests requestTable // the live requests, by their header's address (see lookup.go)
 	queues   queueCache   // the queues found lately (see lookup.go)
 
-	pins func() (register, charged bool) // whether rings register buffers (pinsFree; tests change it)
+	pins      func() (register, charged bool) // whether rings register buffers (pinsFree; tests change it)
+	lingerFor time.Duration                   // how long an idle task waits for more (lingerFor; tests change it)
 }
 
 // New returns an Engine configured by opts.
@@ -107,7 +109,7 @@ func New(opts Options) *Engine {
 	if opts.Handles == nil {
 		panic("engine.New: Options.Handles is required")
 	}
-	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring, ringFds: opts.RingFds, pins: pinsFree}
+	e := &Engine{handles: opts.Handles, exec: opts.Executor, fatalFn: opts.Fatal, sys: opts.Syscalls, ring: opts.Ring, ringFds: opts.RingFds, pins: pinsFree, lingerFor: lingerFor}
 	if e.exec == nil {
 		e.exec = workqueue.New(0)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -61,6 +62,7 @@ func TestTaskLingersForTheNextWriteback(t *testing.T) {
 	pool := newCountingPool()
 	sys := &signalledWrites{written: make(chan struct{}, 1)}
 	e := newEngine(t, Options{Executor: pool, Syscalls: sys})
+	e.lingerFor = time.Minute // no timing in the test: the task waits until it has work
 	q, _ := newQueue(t, e, 4096, 4)
 	fd := tempFile(t, nil)
 	for i := 0; i < writes; i++ {
@@ -87,12 +89,13 @@ func TestTaskLingersForTheNextWriteback(t *testing.T) {
 }
 
 // TestLingeringTaskEnds: a task waiting for more work ends once the queue
-// is cleaned up; nothing of the queue runs after that (the race detector
-// watches), and no task is left behind.
+// is cleaned up, not at the end of its wait (here a minute, longer than
+// the test's time-out): no task is left behind a queue that is gone.
 func TestLingeringTaskEnds(t *testing.T) {
 	pool := newCountingPool()
 	sys := &signalledWrites{written: make(chan struct{}, 1)}
 	e := newEngine(t, Options{Executor: pool, Syscalls: sys})
+	e.lingerFor = time.Minute
 	for round := 0; round < 50; round++ {
 		pub := &QueueHeader{BufferSize: 4096, MaxWritebacks: 2}
 		q := e.Init(pub)
@@ -129,6 +132,7 @@ func TestStreamKeepsItsTask(t *testing.T) {
 	out := openDirect(t, filepath.Join(dir, "dst"), unix.O_WRONLY|unix.O_TRUNC)
 	pool := newCountingPool()
 	e := newEngine(t, Options{Ring: true, Executor: pool})
+	e.lingerFor = time.Minute
 	q, _ := ringQueue(t, e, size, 4, in)
 	for i := 0; i < blocks; i++ {
 		h := prepare(q, OpRead, in, size)
@@ -143,6 +147,7 @@ func TestStreamKeepsItsTask(t *testing.T) {
 	q.mu.Lock()
 	refused := q.ring.refused.ok
 	q.mu.Unlock()
+	q.Cleanup()
 	if got, err := os.ReadFile(filepath.Join(dir, "dst")); err != nil || !bytes.Equal(got, src) {
 		t.Fatalf("the copy differs from the source (%v)", err)
 	}

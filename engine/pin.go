@@ -3,6 +3,7 @@ package engine
 import (
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -17,11 +18,11 @@ import (
 // memory lies in its request's own buffer takes a slot the first time it
 // goes to that ring (one IORING_REGISTER_BUFFERS_UPDATE), and from then on
 // goes as READ_FIXED or WRITE_FIXED: the kernel does not look up and pin
-// the pages of every transfer again. Only transfers of up to
-// maxFixedPages pages do (see there). A slot holds the buffer from its
-// start up to the end of the largest transfer so far (rounded up to a
-// page), so that only pages the transfers touch are pinned; a larger
-// transfer updates the slot. A new ring (the queue handed to another
+// the pages of every transfer again. Only transfers that lie within the
+// first maxFixedPages pages of the buffer do (see there). A slot holds the
+// buffer from its start up to the end of the largest transfer so far
+// (rounded up to a page), locked (see fixedSlot); a larger transfer
+// updates the slot. A new ring (the queue handed to another
 // thread, or the old ring gone) starts with an empty table, and requests
 // take slots in it again as they come (request.reg remembers the ring by
 // its number, ringState.gen). No slot left, a kernel without sparse
@@ -65,9 +66,6 @@ import (
 // files) still finds a slot for each; the kernel keeps a pointer per slot
 // (2 KiB a ring).
 const regSlots = 4 * ringEntries
-
-// maxRegBytes is the largest buffer the kernel registers.
-const maxRegBytes = 1 << 30
 
 // maxFixedPages bounds the transfers that name a slot. The kernel hands
 // a registered buffer to the block layer page by page, one segment each,
@@ -175,7 +173,18 @@ func (q *Queue) fixedSlot(r *request) (uint16, bool) {
 		}
 		slot = rs.used
 	}
-	if need > maxRegBytes {
+	if need > maxFixedPages*pageSize {
+		// A transfer far into the buffer: the slot would pin every page
+		// before it too. Only the first maxFixedPages pages are registered.
+		return 0, false
+	}
+	// Locked first: a registered slot holds the pages, not the addresses,
+	// so pages the program dropped (madvise MADV_DONTNEED) and the kernel
+	// replaced would be read into unseen, and the program would find zeros
+	// where a read reported its bytes. Locked pages refuse MADV_DONTNEED
+	// (EINVAL): the mistake is told, not hidden. The ring's creator has
+	// CAP_IPC_LOCK (see pinPolicy), so no limit applies; munmap unlocks.
+	if unix.Mlock(unsafe.Slice((*byte)(r.own), need)) != nil {
 		return 0, false
 	}
 	if rs.charged && memlockLimit() != unix.RLIM_INFINITY {

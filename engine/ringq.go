@@ -265,9 +265,10 @@ func (q *Queue) setupRing() bool {
 	return true
 }
 
-// rawWait is how long waitRing keeps its thread's P while it waits: longer
-// than most O_DIRECT transfers take, well short of the 10 ms after which
-// the Go scheduler would preempt the goroutine anyway.
+// rawWait is how long waitRing, and Queue.sleep, keep their thread's P
+// while they wait: longer than most O_DIRECT transfers take, well short of
+// the 10 ms after which the Go scheduler would preempt the goroutine
+// anyway. A garbage collection's stop of the world waits for such a wait.
 const rawWait = 5 * time.Millisecond
 
 // waitRing waits until requests in the ring complete and finishes them.

@@ -72,7 +72,6 @@ func (q *Queue) enqueue(r *request) {
 		}
 	}
 	q.pending.push(r)
-	q.moreWork()
 	// The kind cache tells without system calls what surely is not for
 	// the ring (page-cache files, pipes). Where it asked the kernel, its
 	// answer is r's look-up, which ringStart would make now.
@@ -87,6 +86,7 @@ func (q *Queue) enqueue(r *request) {
 			}
 		}
 	}
+	q.moreWork() // r is for the tasks: the lingering one takes it
 	// A task between requests will take r. Otherwise start one, unless
 	// every task is busy and r cannot run beside them.
 	start := q.tasksBusy() && q.tasks < maxTasks && (q.tasks == 0 || q.mayOverlap(r))
@@ -135,7 +135,8 @@ func (q *Queue) mayOverlap(r *request) bool {
 // start, executing one at a time itself. It never submits to the ring or
 // waits in it, which only the caller's thread may do (see ringq.go): a
 // request that waits for requests in the ring waits for the caller to
-// reap them, for a while (see waitCaller).
+// reap them, for a while (see waitCaller). Out of work while the queue
+// has started requests, it waits for more for a while (see linger).
 func (q *Queue) drain() {
 	q.mu.Lock()
 	var idleSince time.Time // when the task ran out of work (zero: it has work)
@@ -152,7 +153,7 @@ func (q *Queue) drain() {
 				if idleSince.IsZero() {
 					idleSince = now
 				}
-				left := lingerFor - now.Sub(idleSince)
+				left := q.eng.lingerFor - now.Sub(idleSince)
 				if left <= 0 {
 					break
 				}

@@ -23,8 +23,9 @@ const (
 	futexWakePrivate = 128 | 1 // FUTEX_PRIVATE_FLAG | FUTEX_WAKE
 )
 
-// A wakeup lets goroutines wait, for a while at most, until another wakes
-// them. The zero value is ready to use.
+// A wakeup lets goroutines wait until another wakes them: for a while at
+// most (wait, waitRaw) or for as long as it takes (sleep). The zero value
+// is ready to use.
 type wakeup struct {
 	// 0: no wake-up since reset; 1: woken since reset; 2: goroutines may
 	// sleep in futex(2) on the word (it stays 2 after they time out).
