@@ -100,8 +100,8 @@ type Engine struct {
 	requests requestTable // the live requests, by their header's address (see lookup.go)
 	queues   queueCache   // the queues found lately (see lookup.go)
 
-	pins      func() (register, charged bool) // whether rings register buffers (pinsFree; tests change it)
-	lingerFor time.Duration                   // how long an idle task waits for more (lingerFor; tests change it)
+	pins      func() bool   // whether rings register buffers (pinsFree; tests change it)
+	lingerFor time.Duration // how long an idle task waits for more (lingerFor; tests change it)
 }
 
 // New returns an Engine configured by opts.

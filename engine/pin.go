@@ -88,17 +88,15 @@ type regSlot struct {
 // pinPolicy tells whether registering buffers costs the program nothing:
 // the ring's creator has CAP_IPC_LOCK in the initial user namespace
 // (capIPCLock, initUserNS). RLIMIT_MEMLOCK (memlock) does not matter, not
-// even unlimited (see above). charged would say that the pages are
-// charged to the user's locked memory and RLIMIT_MEMLOCK must be checked
-// before each registration; this policy never registers so.
-func pinPolicy(capIPCLock, initUserNS bool, memlock uint64) (register, charged bool) {
+// even unlimited (see above).
+func pinPolicy(capIPCLock, initUserNS bool, memlock uint64) bool {
 	_ = memlock
-	return capIPCLock && initUserNS, false
+	return capIPCLock && initUserNS
 }
 
 // pinsFree applies pinPolicy to the calling thread, which is about to set
 // up a ring.
-func pinsFree() (register, charged bool) {
+func pinsFree() bool {
 	return pinPolicy(hasCapIPCLock(), inInitUserNS(), memlockLimit())
 }
 
@@ -140,13 +138,9 @@ func memlockLimit() uint64 {
 func (q *Queue) registerTable(u *uring.Ring) {
 	rs := &q.ring
 	rs.gen++
-	rs.table, rs.used, rs.charged = 0, 0, false
-	if q.eng.pins == nil {
-		return
-	}
-	register, charged := q.eng.pins()
-	if register && u.RegisterBuffers(regSlots) == nil {
-		rs.table, rs.charged = regSlots, charged
+	rs.table, rs.used = 0, 0
+	if q.eng.pins != nil && q.eng.pins() && u.RegisterBuffers(regSlots) == nil {
+		rs.table = regSlots
 	}
 }
 
@@ -185,10 +179,6 @@ func (q *Queue) fixedSlot(r *request) (uint16, bool) {
 	// (EINVAL): the mistake is told, not hidden. The ring's creator has
 	// CAP_IPC_LOCK (see pinPolicy), so no limit applies; munmap unlocks.
 	if unix.Mlock(unsafe.Slice((*byte)(r.own), need)) != nil {
-		return 0, false
-	}
-	if rs.charged && memlockLimit() != unix.RLIM_INFINITY {
-		rs.used = rs.table // no more: the charge could now fail someone's check
 		return 0, false
 	}
 	if err := rs.u.SetBuffer(uint32(slot), r.own, need); err != nil {

@@ -20,23 +20,22 @@ func TestPinPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		capIPCLock, initNS bool
 		memlock            uint64
-		register, charged  bool
+		register           bool
 	}{
-		{true, true, 8 << 20, true, false},
-		{true, true, 0, true, false},
-		{true, true, inf, true, false},
-		{true, false, 8 << 20, false, false}, // a container's CAP_IPC_LOCK: the kernel charges anyway
-		{true, false, inf, false, false},     // charged to the user: other processes of the user would pay
-		{false, true, 8 << 20, false, false},
-		{false, true, 1 << 40, false, false},
-		{false, true, inf, false, false},
-		{false, false, inf, false, false},
-		{false, false, 64 << 10, false, false},
+		{true, true, 8 << 20, true},
+		{true, true, 0, true},
+		{true, true, inf, true},
+		{true, false, 8 << 20, false}, // a container's CAP_IPC_LOCK: the kernel charges anyway
+		{true, false, inf, false},     // charged to the user: other processes of the user would pay
+		{false, true, 8 << 20, false},
+		{false, true, 1 << 40, false},
+		{false, true, inf, false},
+		{false, false, inf, false},
+		{false, false, 64 << 10, false},
 	} {
 		t.Run(fmt.Sprintf("cap=%v/initns=%v/memlock=%#x", tc.capIPCLock, tc.initNS, tc.memlock), func(t *testing.T) {
-			register, charged := pinPolicy(tc.capIPCLock, tc.initNS, tc.memlock)
-			if register != tc.register || register && charged != tc.charged {
-				t.Errorf("register %v, charged %v; want %v, %v", register, charged, tc.register, tc.charged)
+			if register := pinPolicy(tc.capIPCLock, tc.initNS, tc.memlock); register != tc.register {
+				t.Errorf("register %v; want %v", register, tc.register)
 			}
 		})
 	}
@@ -99,7 +98,7 @@ func fixedCounts(q *Queue) (ops, fails uint64, used uint16) {
 // register (as with CAP_IPC_LOCK), or not.
 func pinning(t *testing.T, register bool) *Engine {
 	e := ringEngine(t, true)
-	e.pins = func() (bool, bool) { return register, false }
+	e.pins = func() bool { return register }
 	return e
 }
 
@@ -108,7 +107,7 @@ func pinning(t *testing.T, register bool) *Engine {
 func tableQueue(t *testing.T, e *Engine, bufferSize, maxWritebacks uint32, fd int) (*Queue, *QueueHeader) {
 	t.Helper()
 	q, pub := ringQueue(t, e, bufferSize, maxWritebacks, fd)
-	if reg, _ := e.pins(); reg && q.ring.table == 0 {
+	if e.pins() && q.ring.table == 0 {
 		t.Skip("the kernel gives the ring no buffer table")
 	}
 	return q, pub
@@ -363,7 +362,7 @@ func TestRingFixedHandOff(t *testing.T) {
 	for _, inFlight := range []bool{false, true} {
 		t.Run(fmt.Sprintf("reads in flight=%v", inFlight), func(t *testing.T) {
 			e := newEngine(t, Options{Ring: true, Executor: workqueue.New(0)})
-			e.pins = func() (bool, bool) { return true, false }
+			e.pins = func() bool { return true }
 			old, cur := newThread(t), newThread(t)
 			fd, data := directData(t, 4*reqs*size, 7, unix.O_RDONLY)
 			pub := &QueueHeader{BufferSize: size, MaxWritebacks: 4}

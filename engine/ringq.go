@@ -98,10 +98,9 @@ type ringState struct {
 	}
 
 	// The ring's buffer table (see pin.go).
-	gen     uint32 // the ring's number among the queue's rings
-	table   uint16 // slots in the table; 0: none
-	used    uint16 // slots given out
-	charged bool   // registrations are charged to RLIMIT_MEMLOCK
+	gen   uint32 // the ring's number among the queue's rings
+	table uint16 // slots in the table; 0: none
+	used  uint16 // slots given out
 
 	fault      func(res int32) int32 // tests: changes the results the ring gives
 	offered    int                   // tests: transfers submitted to the ring

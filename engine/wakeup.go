@@ -56,50 +56,44 @@ func (w *wakeup) wakeSleepers() {
 }
 
 // wait returns once wake has been called (since reset), or after d.
-func (w *wakeup) wait(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for w.word.Load() != 1 {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return
-		}
-		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
-			continue // woken in between
-		}
-		ts := unix.NsecToTimespec(int64(left))
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
-	}
-}
+func (w *wakeup) wait(d time.Duration) { w.await(d, false) }
 
 // waitRaw is wait without telling the Go scheduler: the goroutine keeps
 // its P (the runtime sees it running, not in a system call), which a
 // garbage collection's stop of the world waits for; so d must be short.
 // It tells whether wake was called.
-func (w *wakeup) waitRaw(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for w.word.Load() != 1 {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
-			continue // woken in between
-		}
-		ts := unix.NsecToTimespec(int64(left))
-		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(&ts)), 0, 0)
-	}
-	return true
-}
+func (w *wakeup) waitRaw(d time.Duration) bool { return w.await(d, true) }
 
 // sleep returns once wake has been called (since reset), however long
 // that takes.
-func (w *wakeup) sleep() {
+func (w *wakeup) sleep() { w.await(-1, false) }
+
+// await waits in futex(2) (raw: without telling the Go scheduler) until
+// wake is called (since reset) or, if d >= 0, d has passed, and tells
+// whether wake was called. The system calls are made directly, not through
+// a function value, so that the pointers passed as uintptr stay valid.
+func (w *wakeup) await(d time.Duration, raw bool) bool {
+	deadline := time.Now().Add(d)
 	for w.word.Load() != 1 {
+		var ts *unix.Timespec
+		if d >= 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return false
+			}
+			t := unix.NsecToTimespec(int64(left))
+			ts = &t
+		}
 		if !w.word.CompareAndSwap(0, 2) && w.word.Load() != 2 {
 			continue // woken in between
 		}
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, 0, 0, 0)
+		if raw {
+			unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(ts)), 0, 0)
+		} else {
+			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&w.word)), futexWaitPrivate, 2, uintptr(unsafe.Pointer(ts)), 0, 0)
+		}
 	}
+	return true
 }
 
 // nap sleeps for d, with nanosleep(2) (see above).
